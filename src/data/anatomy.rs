@@ -1,0 +1,168 @@
+//! The two anatomies fairmark knows, their landmark names and demographic attributes.
+use serde::{Deserialize, Serialize};
+
+/// Which anatomy a data set or model is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Anatomy {
+    /// Lateral cephalogram (skull), 10 landmarks (a subset of the ISBI 2015 19).
+    Ceph,
+    /// Left-hand radiograph, 37 landmarks (Digital Hand Atlas, Payer et al. 2019).
+    Hand,
+}
+
+/// The 10 cephalometric landmarks (CephAdoAdu / IdFOPNet set) and their 0-based
+/// index among the 19 ISBI 2015 landmarks.
+pub const CEPH_LANDMARKS: [(&str, &str, usize); 10] = [
+    ("S", "sella", 0),
+    ("N", "nasion", 1),
+    ("Or", "orbitale", 2),
+    ("Po", "porion", 3),
+    ("A", "subspinale (A point)", 4),
+    ("B", "supramentale (B point)", 5),
+    ("Pog", "pogonion", 6),
+    ("Me", "menton", 7),
+    ("Go", "gonion", 9),
+    ("ANS", "anterior nasal spine", 17),
+];
+
+/// Number of ISBI 2015 landmarks.
+pub const ISBI_LANDMARKS: usize = 19;
+
+/// 0-based indices of the two wrist endpoints (1-based KP2 and KP6) whose distance
+/// defines 50 mm on hand radiographs (Payer et al. 2019).
+pub const HAND_WRIST_ENDPOINTS: (usize, usize) = (1, 5);
+/// Distance between the wrist endpoints by convention, in millimetres.
+pub const HAND_WRIST_MM: f64 = 50.0;
+/// Number of hand landmarks.
+pub const HAND_LANDMARKS: usize = 37;
+
+fn hand_landmark_name(kp: usize) -> String {
+    // 1-based numbering as in the DHA figure of the fairness paper:
+    // KP1–KP13 distal radius/ulna and carpals, KP14–KP18 metacarpal bases
+    // (little → thumb), KP19–KP37 finger joints and tips (thumb, index, middle,
+    // ring, little).
+    const FINGERS: [(&str, usize, &[&str]); 5] = [
+        ("thumb", 19, &["mcp", "ip", "tip"]),
+        ("index", 22, &["mcp", "pip", "dip", "tip"]),
+        ("middle", 26, &["mcp", "pip", "dip", "tip"]),
+        ("ring", 30, &["mcp", "pip", "dip", "tip"]),
+        ("little", 34, &["mcp", "pip", "dip", "tip"]),
+    ];
+    const MC_BASES: [&str; 5] = ["little", "ring", "middle", "index", "thumb"];
+    match kp {
+        2 => "wrist_ulnar_endpoint".into(),
+        6 => "wrist_radial_endpoint".into(),
+        1..=13 => format!("wrist_kp{kp}"),
+        14..=18 => format!("{}_mc_base", MC_BASES[kp - 14]),
+        _ => FINGERS
+            .iter()
+            .find_map(|(finger, first, joints)| {
+                (kp >= *first && kp < first + joints.len())
+                    .then(|| format!("{finger}_{}", joints[kp - first]))
+            })
+            .unwrap_or_else(|| format!("kp{kp}")),
+    }
+}
+
+impl Anatomy {
+    /// Parses "ceph" or "hand".
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "ceph" | "cephalogram" => Some(Self::Ceph),
+            "hand" => Some(Self::Hand),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ceph => "ceph",
+            Self::Hand => "hand",
+        }
+    }
+
+    pub fn n_landmarks(self) -> usize {
+        match self {
+            Self::Ceph => CEPH_LANDMARKS.len(),
+            Self::Hand => HAND_LANDMARKS,
+        }
+    }
+
+    /// Short landmark names, in keypoint order (KP1 first).
+    pub fn landmark_names(self) -> Vec<String> {
+        match self {
+            Self::Ceph => CEPH_LANDMARKS.iter().map(|l| l.0.to_string()).collect(),
+            Self::Hand => (1..=HAND_LANDMARKS).map(hand_landmark_name).collect(),
+        }
+    }
+
+    /// Demographic attributes of this anatomy's phantoms and their groups.
+    pub fn attributes(self) -> Vec<(&'static str, Vec<&'static str>)> {
+        match self {
+            Self::Ceph => vec![("age_group", vec!["adult", "adolescent"])],
+            Self::Hand => vec![("sex", vec!["F", "M"]), ("age_group", vec!["young", "old"])],
+        }
+    }
+
+    /// Success radii conventionally reported for this anatomy, in mm.
+    pub fn default_thresholds_mm(self) -> Vec<f64> {
+        match self {
+            Self::Ceph => vec![2.0, 2.5, 3.0, 4.0],
+            Self::Hand => vec![2.0, 4.0, 10.0],
+        }
+    }
+}
+
+impl std::fmt::Display for Anatomy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Pixel spacing of a hand radiograph under the 50 mm wrist convention.
+/// Returns `None` when the two wrist endpoints coincide (no scale can be derived).
+pub fn hand_mm_per_px(landmarks: &[[f64; 2]]) -> Option<f64> {
+    let (a, b) = HAND_WRIST_ENDPOINTS;
+    let (p, q) = (landmarks.get(a)?, landmarks.get(b)?);
+    let d = ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt();
+    (d.is_finite() && d > 1e-9).then(|| HAND_WRIST_MM / d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hand_names_follow_the_dha_numbering() {
+        let names = Anatomy::Hand.landmark_names();
+        assert_eq!(names.len(), 37);
+        assert_eq!(names[1], "wrist_ulnar_endpoint");
+        assert_eq!(names[5], "wrist_radial_endpoint");
+        assert_eq!(names[13], "little_mc_base");
+        assert_eq!(names[17], "thumb_mc_base");
+        assert_eq!(names[18], "thumb_mcp");
+        assert_eq!(names[20], "thumb_tip");
+        assert_eq!(names[21], "index_mcp");
+        assert_eq!(names[36], "little_tip");
+        let unique: std::collections::BTreeSet<_> = names.iter().collect();
+        assert_eq!(unique.len(), 37);
+    }
+
+    #[test]
+    fn ceph_subset_maps_into_isbi() {
+        assert_eq!(Anatomy::Ceph.n_landmarks(), 10);
+        assert!(CEPH_LANDMARKS.iter().all(|l| l.2 < ISBI_LANDMARKS));
+        assert_eq!(CEPH_LANDMARKS[9].2, 17); // ANS is ISBI landmark 18
+    }
+
+    #[test]
+    fn wrist_convention_scales_to_50mm() {
+        let mut lm = vec![[0.0, 0.0]; 37];
+        lm[1] = [100.0, 200.0];
+        lm[5] = [350.0, 200.0];
+        assert!((hand_mm_per_px(&lm).unwrap() - 0.2).abs() < 1e-12);
+        lm[5] = lm[1];
+        assert!(hand_mm_per_px(&lm).is_none());
+    }
+}

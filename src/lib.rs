@@ -1,0 +1,7 @@
+//! fairmark: fair anatomical landmark detection on X-ray images.
+//!
+//! The library is one backend-agnostic core (`data`, `metrics`) with thin shells:
+//! the `fairmark` CLI (native) and, later, the wasm-bindgen API (browser).
+pub mod data;
+pub mod io;
+pub mod metrics;
