@@ -1,0 +1,2 @@
+//! Readers for the real data formats users bring.
+pub mod payer_csv;
