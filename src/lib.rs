@@ -5,3 +5,4 @@
 pub mod data;
 pub mod io;
 pub mod metrics;
+pub mod rng;

@@ -1,1 +1,16 @@
+//! Metrics and the per-keypoint fairness audit. Plain Rust, no burn: the same
+//! code runs in the CLI, in training and in the browser.
+pub mod accuracy;
+pub mod bootstrap;
+pub mod error;
+pub mod grouping;
+pub mod parity;
+pub mod predictions;
+pub mod privacy;
+pub mod ren;
+pub mod report;
+pub mod significance;
 
+pub use error::MetricsError;
+pub use predictions::PredictionTable;
+pub use report::{audit, AuditConfig, AuditReport};

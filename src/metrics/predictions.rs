@@ -1,0 +1,400 @@
+//! The predictions table of DESIGN.md, one row per image × keypoint:
+//! `image,keypoint,x_pred,y_pred,x_true,y_true,mm_per_px,<attribute columns…>`,
+//! keypoint 1-based, coordinates in original-image pixels.
+//!
+//! Parsing works on text (so the browser can hand over a file's contents) and
+//! turns the table into per-(image, keypoint) radial errors in millimetres.
+use super::error::{MetricsError, Result};
+use std::collections::{BTreeMap, HashMap};
+
+pub const REQUIRED_COLUMNS: [&str; 7] = [
+    "image",
+    "keypoint",
+    "x_pred",
+    "y_pred",
+    "x_true",
+    "y_true",
+    "mm_per_px",
+];
+
+/// One prediction row, as written by `eval` and `synth predictions`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PredictionRow {
+    pub image: String,
+    /// 1-based keypoint number.
+    pub keypoint: usize,
+    pub pred: [f64; 2],
+    pub truth: [f64; 2],
+    pub mm_per_px: f64,
+}
+
+/// Radial errors of every (image, keypoint), with each image's attributes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PredictionTable {
+    pub images: Vec<String>,
+    pub mm_per_px: Vec<f64>,
+    pub n_keypoints: usize,
+    /// Row-major `images × keypoints`, millimetres.
+    pub errors_mm: Vec<f64>,
+    /// Attribute column names, in file order.
+    pub attr_names: Vec<String>,
+    /// `attrs[i][a]`: image i's group for attribute a; `None` when the cell is empty.
+    pub attrs: Vec<Vec<Option<String>>>,
+    /// Problems the audit could go on with (dropped images, duplicate rows).
+    pub warnings: Vec<String>,
+}
+
+impl PredictionTable {
+    pub fn n_images(&self) -> usize {
+        self.images.len()
+    }
+
+    /// Radial errors of image `i`, one per keypoint.
+    pub fn image_errors(&self, i: usize) -> &[f64] {
+        let k = self.n_keypoints;
+        &self.errors_mm[i * k..(i + 1) * k]
+    }
+
+    pub fn error(&self, image: usize, keypoint: usize) -> f64 {
+        self.errors_mm[image * self.n_keypoints + keypoint]
+    }
+
+    pub fn attr_index(&self, name: &str) -> Result<usize> {
+        self.attr_names
+            .iter()
+            .position(|a| a == name)
+            .ok_or_else(|| {
+                MetricsError::Invalid(format!(
+                "attribute {name:?} is not a column of the predictions; attribute columns are: {}",
+                if self.attr_names.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    self.attr_names.join(", ")
+                }
+            ))
+            })
+    }
+
+    /// Keeps only the images whose attribute `name` equals `group`.
+    pub fn filter(&self, name: &str, group: &str) -> Result<Self> {
+        let a = self.attr_index(name)?;
+        let keep: Vec<usize> = (0..self.n_images())
+            .filter(|&i| self.attrs[i][a].as_deref() == Some(group))
+            .collect();
+        if keep.is_empty() {
+            return Err(MetricsError::Invalid(format!(
+                "no image has {name}={group}"
+            )));
+        }
+        Ok(Self {
+            images: keep.iter().map(|&i| self.images[i].clone()).collect(),
+            mm_per_px: keep.iter().map(|&i| self.mm_per_px[i]).collect(),
+            n_keypoints: self.n_keypoints,
+            errors_mm: keep
+                .iter()
+                .flat_map(|&i| self.image_errors(i).to_vec())
+                .collect(),
+            attr_names: self.attr_names.clone(),
+            attrs: keep.iter().map(|&i| self.attrs[i].clone()).collect(),
+            warnings: self.warnings.clone(),
+        })
+    }
+
+    /// Parses predictions CSV text. `source_name` names the file in errors.
+    pub fn parse_csv(source_name: &str, text: &str) -> Result<Self> {
+        let err = |line: Option<usize>, p: String| MetricsError::format(source_name, line, p);
+        let mut rdr = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        let headers = rdr
+            .headers()
+            .map_err(|e| err(Some(1), e.to_string()))?
+            .clone();
+        if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
+            return Err(err(None, "empty file: expected a header and rows".into()));
+        }
+        let col = |name: &str| headers.iter().position(|h| h == name);
+        let missing: Vec<&str> = REQUIRED_COLUMNS
+            .iter()
+            .copied()
+            .filter(|c| col(c).is_none())
+            .collect();
+        if !missing.is_empty() {
+            return Err(err(
+                Some(1),
+                format!(
+                    "missing column(s) {}; the header must contain {}",
+                    missing.join(", "),
+                    REQUIRED_COLUMNS.join(",")
+                ),
+            ));
+        }
+        let idx: Vec<usize> = REQUIRED_COLUMNS.iter().filter_map(|c| col(c)).collect();
+        let attr_cols: Vec<usize> = (0..headers.len()).filter(|c| !idx.contains(c)).collect();
+        let attr_names: Vec<String> = attr_cols.iter().map(|&c| headers[c].to_string()).collect();
+
+        struct ImageAcc {
+            mm_per_px: f64,
+            attrs: Vec<Option<String>>,
+            errors: BTreeMap<usize, (f64, usize)>,
+            first_line: usize,
+        }
+        let mut order: Vec<String> = Vec::new();
+        let mut acc: HashMap<String, ImageAcc> = HashMap::new();
+        let mut warnings = Vec::new();
+        let mut max_kp = 0usize;
+
+        for rec in rdr.records() {
+            let rec = rec.map_err(|e| err(None, e.to_string()))?;
+            let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
+            if rec.iter().all(str::is_empty) {
+                continue;
+            }
+            let get = |c: usize| rec.get(c).unwrap_or("");
+            let image = get(idx[0]).to_string();
+            if image.is_empty() {
+                return Err(err(Some(line), "empty image name".into()));
+            }
+            let kp_text = get(idx[1]);
+            let keypoint: usize = kp_text.parse().ok().filter(|&k| k >= 1).ok_or_else(|| {
+                err(
+                    Some(line),
+                    format!("keypoint {kp_text:?} is not a 1-based integer"),
+                )
+            })?;
+            let num = |j: usize| -> Result<f64> {
+                let v = get(idx[j]);
+                let x: f64 = v.parse().map_err(|_| {
+                    err(
+                        Some(line),
+                        format!("column {}: {v:?} is not a number", REQUIRED_COLUMNS[j]),
+                    )
+                })?;
+                if !x.is_finite() {
+                    return Err(err(
+                        Some(line),
+                        format!("column {}: {v:?} is not finite", REQUIRED_COLUMNS[j]),
+                    ));
+                }
+                Ok(x)
+            };
+            let (xp, yp, xt, yt, mm) = (num(2)?, num(3)?, num(4)?, num(5)?, num(6)?);
+            if mm <= 0.0 {
+                return Err(err(Some(line), format!("mm_per_px must be > 0, got {mm}")));
+            }
+            let attrs: Vec<Option<String>> = attr_cols
+                .iter()
+                .map(|&c| Some(get(c).to_string()).filter(|s| !s.is_empty()))
+                .collect();
+            let e = ((xp - xt).powi(2) + (yp - yt).powi(2)).sqrt() * mm;
+            let entry = acc.entry(image.clone()).or_insert_with(|| {
+                order.push(image.clone());
+                ImageAcc {
+                    mm_per_px: mm,
+                    attrs: attrs.clone(),
+                    errors: BTreeMap::new(),
+                    first_line: line,
+                }
+            });
+            if (entry.mm_per_px - mm).abs() > 1e-9 * mm.max(1.0) {
+                return Err(err(
+                    Some(line),
+                    format!(
+                        "image {image}: mm_per_px {mm} differs from {} on line {}",
+                        entry.mm_per_px, entry.first_line
+                    ),
+                ));
+            }
+            if entry.attrs != attrs {
+                return Err(err(
+                    Some(line),
+                    format!(
+                        "image {image}: attributes differ from line {}",
+                        entry.first_line
+                    ),
+                ));
+            }
+            if let Some(&(prev, prev_line)) = entry.errors.get(&keypoint) {
+                if (prev - e).abs() > 1e-9 {
+                    return Err(err(
+                        Some(line),
+                        format!("image {image}, keypoint {keypoint}: duplicate row disagrees with line {prev_line}"),
+                    ));
+                }
+                warnings.push(format!(
+                    "{source_name}, line {line}: duplicate row for image {image}, keypoint {keypoint} (same values as line {prev_line}); ignored"
+                ));
+                continue;
+            }
+            entry.errors.insert(keypoint, (e, line));
+            max_kp = max_kp.max(keypoint);
+        }
+        if order.is_empty() {
+            return Err(err(None, "no prediction rows".into()));
+        }
+
+        let mut table = Self {
+            images: Vec::new(),
+            mm_per_px: Vec::new(),
+            n_keypoints: max_kp,
+            errors_mm: Vec::new(),
+            attr_names,
+            attrs: Vec::new(),
+            warnings,
+        };
+        for name in order {
+            let a = &acc[&name];
+            if a.errors.len() != max_kp {
+                let missing: Vec<String> = (1..=max_kp)
+                    .filter(|k| !a.errors.contains_key(k))
+                    .take(5)
+                    .map(|k| k.to_string())
+                    .collect();
+                table.warnings.push(format!(
+                    "{source_name}: image {name} has no row for keypoint(s) {}; image left out of the audit",
+                    missing.join(", ")
+                ));
+                continue;
+            }
+            table.images.push(name.clone());
+            table.mm_per_px.push(a.mm_per_px);
+            table.attrs.push(a.attrs.clone());
+            table.errors_mm.extend(a.errors.values().map(|v| v.0));
+        }
+        if table.images.is_empty() {
+            return Err(err(None, format!("no image has all {max_kp} keypoints")));
+        }
+        Ok(table)
+    }
+}
+
+/// Writes prediction rows as CSV text with the given attribute columns.
+pub fn write_csv(rows: &[(PredictionRow, Vec<String>)], attr_names: &[String]) -> String {
+    let mut out = REQUIRED_COLUMNS.join(",");
+    for a in attr_names {
+        out.push(',');
+        out.push_str(a);
+    }
+    out.push('\n');
+    for (r, attrs) in rows {
+        out.push_str(&format!(
+            "{},{},{:.4},{:.4},{:.4},{:.4},{}",
+            r.image, r.keypoint, r.pred[0], r.pred[1], r.truth[0], r.truth[1], r.mm_per_px
+        ));
+        for v in attrs {
+            out.push(',');
+            out.push_str(v);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "image,keypoint,x_pred,y_pred,x_true,y_true,mm_per_px,sex\n";
+
+    #[test]
+    fn radial_error_in_mm() {
+        let t = PredictionTable::parse_csv(
+            "p.csv",
+            &format!("{HEAD}a,1,3,4,0,0,0.1,F\na,2,0,0,0,0,0.1,F\nb,2,1,0,0,0,0.5,M\nb,1,0,2,0,0,0.5,M\n"),
+        )
+        .unwrap();
+        assert_eq!(t.images, vec!["a", "b"]);
+        assert_eq!(t.n_keypoints, 2);
+        assert_eq!(t.errors_mm, vec![0.5, 0.0, 1.0, 0.5]);
+        assert_eq!(t.attrs[1], vec![Some("M".to_string())]);
+        assert!(t.warnings.is_empty());
+    }
+
+    fn err_of(body: &str) -> String {
+        PredictionTable::parse_csv("p.csv", body)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn bad_inputs_name_line_and_problem() {
+        assert_eq!(
+            err_of("image,keypoint,x_pred,y_pred,mm_per_px\na,1,0,0,1\n"),
+            "p.csv, line 1: missing column(s) x_true, y_true; the header must contain image,keypoint,x_pred,y_pred,x_true,y_true,mm_per_px"
+        );
+        assert_eq!(
+            err_of(&format!("{HEAD}a,1,0,0,0,0,0.1,F\na,2,NaN,0,0,0,0.1,F\n")),
+            "p.csv, line 3: column x_pred: \"NaN\" is not finite"
+        );
+        assert_eq!(
+            err_of(&format!("{HEAD}a,1,zero,0,0,0,0.1,F\n")),
+            "p.csv, line 2: column x_pred: \"zero\" is not a number"
+        );
+        assert!(err_of(&format!("{HEAD}a,0,0,0,0,0,0.1,F\n")).contains("line 2: keypoint \"0\""));
+        assert!(err_of(&format!("{HEAD}a,1,0,0,0,0,0,F\n")).contains("mm_per_px must be > 0"));
+        assert!(
+            err_of(&format!("{HEAD}a,1,0,0,0,0,0.1,F\na,2,0,0,0,0,0.2,F\n"))
+                .contains("line 3: image a: mm_per_px")
+        );
+        assert!(
+            err_of(&format!("{HEAD}a,1,0,0,0,0,0.1,F\na,2,0,0,0,0,0.1,M\n"))
+                .contains("attributes differ from line 2")
+        );
+        assert!(
+            err_of(&format!("{HEAD}a,1,0,0,0,0,0.1,F\na,1,5,0,0,0,0.1,F\n"))
+                .contains("duplicate row disagrees")
+        );
+        assert_eq!(err_of(""), "p.csv: empty file: expected a header and rows");
+        assert_eq!(err_of(HEAD), "p.csv: no prediction rows");
+        assert!(err_of(&format!("{HEAD}a,1,0,0,0,0,0.1,F,extra\n")).contains("p.csv"));
+    }
+
+    #[test]
+    fn recoverable_problems_become_warnings() {
+        let t = PredictionTable::parse_csv(
+            "p.csv",
+            &format!("{HEAD}a,1,0,0,0,0,0.1,F\na,2,0,0,0,0,0.1,F\na,2,0,0,0,0,0.1,F\nb,1,0,0,0,0,0.1,M\n"),
+        )
+        .unwrap();
+        assert_eq!(t.images, vec!["a"]);
+        assert_eq!(t.warnings.len(), 2);
+        assert!(t.warnings[0].contains("line 4: duplicate row"));
+        assert!(t.warnings[1].contains("image b has no row for keypoint(s) 2"));
+    }
+
+    #[test]
+    fn round_trips_through_write_csv() {
+        let rows = vec![(
+            PredictionRow {
+                image: "x.png".into(),
+                keypoint: 1,
+                pred: [1.0, 2.0],
+                truth: [4.0, 6.0],
+                mm_per_px: 0.1,
+            },
+            vec!["adult".to_string()],
+        )];
+        let text = write_csv(&rows, &["age_group".to_string()]);
+        let t = PredictionTable::parse_csv("w", &text).unwrap();
+        assert!((t.errors_mm[0] - 0.5).abs() < 1e-12);
+        assert_eq!(t.attr_names, vec!["age_group"]);
+    }
+
+    #[test]
+    fn filter_keeps_one_group() {
+        let t = PredictionTable::parse_csv(
+            "p.csv",
+            &format!("{HEAD}a,1,1,0,0,0,1,F\nb,1,2,0,0,0,1,M\n"),
+        )
+        .unwrap();
+        let f = t.filter("sex", "M").unwrap();
+        assert_eq!(f.images, vec!["b"]);
+        assert_eq!(f.errors_mm, vec![2.0]);
+        assert!(t.filter("sex", "X").is_err());
+        assert!(t
+            .filter("age", "F")
+            .unwrap_err()
+            .to_string()
+            .contains("attribute columns are: sex"));
+    }
+}
