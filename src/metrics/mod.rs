@@ -2,6 +2,7 @@
 //! code runs in the CLI, in training and in the browser.
 pub mod accuracy;
 pub mod bootstrap;
+pub mod chart;
 pub mod error;
 pub mod grouping;
 pub mod parity;
@@ -10,6 +11,8 @@ pub mod privacy;
 pub mod ren;
 pub mod report;
 pub mod significance;
+pub mod simulate;
+pub mod text_table;
 
 pub use error::MetricsError;
 pub use predictions::PredictionTable;

@@ -41,7 +41,7 @@ impl Default for PrivacyConfig {
         Self {
             folds: 5,
             n_trees: 100,
-            max_depth: Some(12),
+            max_depth: Some(8),
             seed: 0,
         }
     }
