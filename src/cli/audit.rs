@@ -7,7 +7,7 @@ use fairmark::metrics::{audit, chart, text_table, AuditConfig, AuditReport, Pred
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy, ValueEnum)]
-enum Weights {
+pub enum Weights {
     Equal,
     GroupSize,
 }
@@ -38,7 +38,7 @@ pub struct AuditArgs {
     pub dp_threshold: f64,
     /// REN weights of the subsets.
     #[arg(long, value_enum, default_value = "equal")]
-    ren_weights: Weights,
+    pub ren_weights: Weights,
     /// Significance level for flagging keypoints (after Holm correction).
     #[arg(long, default_value_t = 0.05)]
     pub alpha: f64,

@@ -25,6 +25,19 @@ enum Command {
     Audit(audit::AuditArgs),
     /// The main job on the embedded default: phantoms → biased predictions → audit.
     Demo(demo::DemoArgs),
+    /// Refit the statistical shape models that drive the phantoms from real
+    /// annotations (ISBI 2015 + Digital Hand Atlas) and write them as JSON.
+    FitShapes(FitShapesArgs),
+}
+
+#[derive(clap::Args)]
+struct FitShapesArgs {
+    /// Directory with annotations/isbi2015_ceph_{senior,junior}.csv and annotations/dha_hand_all.csv.
+    #[arg(long, default_value = "../shared/data")]
+    data: std::path::PathBuf,
+    /// Where to write ceph.json and hand.json (the embedded models live in src/data/shape_models).
+    #[arg(long, default_value = "src/data/shape_models")]
+    out: std::path::PathBuf,
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -32,5 +45,10 @@ pub fn run() -> anyhow::Result<()> {
         Command::Synth(c) => synth::run(c),
         Command::Audit(a) => audit::run(a).map(|_| ()),
         Command::Demo(a) => demo::run(a),
+        Command::FitShapes(a) => {
+            fairmark::data::shape_model::write_embedded(&a.data, &a.out)?;
+            eprintln!("wrote {}/ceph.json and hand.json", a.out.display());
+            Ok(())
+        }
     }
 }

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what fairmark needs on a Debian 12 machine with a Rust toolchain
+# (rustup). Safe to run again: each step is skipped when already done.
+set -euo pipefail
+
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "fairmark needs a Rust toolchain (rustup, Rust ≥ 1.85): https://rustup.rs" >&2
+    exit 1
+fi
+
+# C toolchain for crates with build scripts.
+if ! command -v cc >/dev/null 2>&1; then
+    SUDO=$([ "$(id -u)" -eq 0 ] && echo "" || echo "sudo")
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq build-essential pkg-config
+fi
+
+# The library must also build for the browser.
+if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    rustup target add wasm32-unknown-unknown
+fi
+
+# Build outputs live outside the clone so that they survive fresh clones (CI).
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/fairmark-target}"
