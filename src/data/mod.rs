@@ -8,6 +8,7 @@ pub mod formats;
 pub use anatomy::Anatomy;
 pub use dataset::{Dataset, DatasetMeta, Sample, Split};
 pub use error::DataError;
+pub use formats::image_io::GreyImage;
 
 /// Where the project's shared real data lives when it is checked out beside the
 /// repository (`../shared/data`), or `FAIRMARK_SHARED_DATA` when set.
