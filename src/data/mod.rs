@@ -4,6 +4,7 @@ pub mod anatomy;
 pub mod dataset;
 pub mod error;
 pub mod formats;
+pub mod preprocess;
 
 pub use anatomy::Anatomy;
 pub use dataset::{Dataset, DatasetMeta, Sample, Split};
