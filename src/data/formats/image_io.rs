@@ -56,7 +56,16 @@ impl GreyImage {
 
     /// Value at integer pixel `(x, y)`, `None` outside the image.
     pub fn get(&self, x: usize, y: usize) -> Option<f32> {
-        (x < self.width && y < self.height).then(|| self.data[y * self.width + x])
+        if x < self.width && y < self.height {
+            self.data.get(y * self.width + x).copied()
+        } else {
+            None
+        }
+    }
+
+    /// Whether `data` holds exactly `width × height` values.
+    pub fn is_consistent(&self) -> bool {
+        self.width.checked_mul(self.height) == Some(self.data.len())
     }
 
     /// Bilinear sample at continuous `(x, y)` (pixel centres at integers).
@@ -64,7 +73,12 @@ impl GreyImage {
     /// the edge value is used, so the image does not darken at its rim.
     pub fn bilinear(&self, x: f64, y: f64, outside: f32) -> f32 {
         let (w, h) = (self.width as f64, self.height as f64);
-        if self.data.is_empty() || !(x >= -0.5 && x <= w - 0.5 && y >= -0.5 && y <= h - 0.5) {
+        // The fields are public, so a hand-built image may be inconsistent:
+        // sample nothing rather than index out of bounds.
+        if self.data.is_empty()
+            || self.data.len() != self.width * self.height
+            || !(x >= -0.5 && x <= w - 0.5 && y >= -0.5 && y <= h - 0.5)
+        {
             return outside;
         }
         let x = x.clamp(0.0, w - 1.0);

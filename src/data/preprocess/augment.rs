@@ -133,6 +133,8 @@ impl AugmentParams {
         rng: &mut R,
     ) -> (GreyImage, Vec<[f64; 2]>) {
         let (w, h) = (img.width, img.height);
+        // The warp samples through `bilinear`, which is safe on an
+        // inconsistent image; the photometric part only maps values.
         let mut out = if self.is_identity_warp() {
             img.clone()
         } else {

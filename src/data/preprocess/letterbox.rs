@@ -67,10 +67,14 @@ impl Letterbox {
     /// first averages `f × f` boxes (`f = ⌊1/scale⌋`), because bilinear alone
     /// would skip most source pixels and alias fine bone edges and noise.
     pub fn apply(&self, img: &GreyImage) -> Result<GreyImage> {
-        if (img.width, img.height) != (self.src_w, self.src_h) {
+        if (img.width, img.height) != (self.src_w, self.src_h) || !img.is_consistent() {
             return Err(DataError::Invalid(format!(
-                "letterbox made for {}x{}, image is {}x{}",
-                self.src_w, self.src_h, img.width, img.height
+                "letterbox made for {}x{}, image is {}x{} with {} values",
+                self.src_w,
+                self.src_h,
+                img.width,
+                img.height,
+                img.data.len()
             )));
         }
         let f = (1.0 / self.scale).floor().max(1.0) as usize;
@@ -217,5 +221,14 @@ mod tests {
     fn wrong_image_size_is_an_error() {
         let lb = Letterbox::new(5, 5, 10, 10).unwrap();
         assert!(lb.apply(&GreyImage::zeros(4, 5)).is_err());
+        let broken = GreyImage {
+            width: 5,
+            height: 5,
+            data: vec![1.0; 3],
+        };
+        assert!(lb.apply(&broken).is_err());
+        let cfg = crate::data::preprocess::AugmentConfig::default();
+        let a = crate::data::preprocess::augment(&broken, &[], &cfg, 0);
+        assert!(a.image.data.iter().all(|v| v.is_finite()));
     }
 }
