@@ -99,36 +99,82 @@ impl Dataset {
     }
 
     pub fn validate(&self) -> Result<()> {
-        let k = self.n_landmarks();
-        if k == 0 {
-            return Err(DataError::Invalid("dataset has no landmark names".into()));
-        }
+        self.check_meta().map_err(DataError::Invalid)?;
         let mut seen = std::collections::HashSet::new();
         for s in &self.samples {
-            let ctx = |p: String| DataError::Invalid(format!("sample {}: {p}", s.image));
-            if !seen.insert(s.image.as_str()) {
-                return Err(ctx("image listed twice".into()));
-            }
-            if s.landmarks.len() != k {
-                return Err(ctx(format!(
-                    "{} landmarks, expected {k}",
-                    s.landmarks.len()
-                )));
-            }
-            if s.landmarks.iter().flatten().any(|v| !v.is_finite()) {
-                return Err(ctx("non-finite landmark coordinate".into()));
-            }
-            if !(s.mm_per_px.is_finite() && s.mm_per_px > 0.0) {
-                return Err(ctx(format!("mm_per_px must be > 0, got {}", s.mm_per_px)));
-            }
-            for (attr, group) in &s.attributes {
-                if let Some(groups) = self.meta.attributes.get(attr) {
-                    if !groups.contains(group) {
-                        return Err(ctx(format!(
-                            "attribute {attr} has group {group:?}, not one of {groups:?}"
-                        )));
-                    }
+            self.check_sample(s, &mut seen)
+                .map_err(|(_, p)| DataError::Invalid(format!("sample {}: {p}", s.image)))?;
+        }
+        Ok(())
+    }
+
+    fn check_meta(&self) -> std::result::Result<(), String> {
+        if self.n_landmarks() == 0 {
+            return Err("dataset has no landmark names".into());
+        }
+        Ok(())
+    }
+
+    /// Checks one sample; the error says whether its attributes (rather than
+    /// its landmarks row) are at fault, so that loaders can point at the right
+    /// file.
+    fn check_sample<'a>(
+        &self,
+        s: &'a Sample,
+        seen: &mut std::collections::HashSet<&'a str>,
+    ) -> std::result::Result<(), (Culprit, String)> {
+        let k = self.n_landmarks();
+        let row = |p: String| (Culprit::Row, p);
+        if !seen.insert(s.image.as_str()) {
+            return Err(row("image listed twice".into()));
+        }
+        if s.landmarks.len() != k {
+            return Err(row(format!(
+                "{} landmarks, expected {k}",
+                s.landmarks.len()
+            )));
+        }
+        if s.landmarks.iter().flatten().any(|v| !v.is_finite()) {
+            return Err(row("non-finite landmark coordinate".into()));
+        }
+        if !(s.mm_per_px.is_finite() && s.mm_per_px > 0.0) {
+            return Err(row(format!("mm_per_px must be > 0, got {}", s.mm_per_px)));
+        }
+        for (attr, group) in &s.attributes {
+            if let Some(groups) = self.meta.attributes.get(attr) {
+                if !groups.contains(group) {
+                    return Err((
+                        Culprit::Attributes,
+                        format!("attribute {attr} has group {group:?}, not one of {groups:?}"),
+                    ));
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Like [`Dataset::validate`], but errors name the file and line each
+    /// sample came from.
+    fn validate_located(&self, manifest: &Path, locs: &[SampleLoc]) -> Result<()> {
+        self.check_meta()
+            .map_err(|p| DataError::format(manifest, None, p))?;
+        let mut seen = std::collections::HashSet::new();
+        for (i, s) in self.samples.iter().enumerate() {
+            if let Err((culprit, p)) = self.check_sample(s, &mut seen) {
+                let loc = locs.get(i);
+                let (path, line) = match (culprit, loc) {
+                    (Culprit::Attributes, Some(l)) if l.attributes.is_some() => {
+                        let (p, line) = l.attributes.clone().unwrap_or_default();
+                        (p, line)
+                    }
+                    (_, Some(l)) => (l.path.clone(), l.line),
+                    (_, None) => (manifest.to_path_buf(), None),
+                };
+                return Err(DataError::format(
+                    path,
+                    line,
+                    format!("sample {}: {p}", s.image),
+                ));
             }
         }
         Ok(())
@@ -157,11 +203,23 @@ impl Dataset {
                 format!("schema is {:?}, expected {DATASET_SCHEMA:?}", meta.schema),
             ));
         }
-        let samples = match meta.samples.take() {
-            Some(s) => s,
+        let (samples, locs) = match meta.samples.take() {
+            Some(s) => {
+                let locs = inline_sample_lines(&text, &s)
+                    .into_iter()
+                    .map(|line| SampleLoc {
+                        path: manifest.clone(),
+                        line,
+                        attributes: None,
+                    })
+                    .collect();
+                (s, locs)
+            }
             None => read_samples_csv(&dir, meta.landmark_names.len())?,
         };
-        Self::new(meta, samples)
+        let ds = Self { meta, samples };
+        ds.validate_located(&manifest, &locs)?;
+        Ok(ds)
     }
 
     /// Writes `dataset.json`, `landmarks.csv` and `attributes.csv` into `dir`
@@ -224,11 +282,55 @@ impl Dataset {
     }
 }
 
+/// Which part of a sample failed a check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Culprit {
+    Row,
+    Attributes,
+}
+
+/// Where a sample was read from: its row, and its attributes row if separate.
+struct SampleLoc {
+    path: PathBuf,
+    line: Option<usize>,
+    attributes: Option<(PathBuf, Option<usize>)>,
+}
+
+/// Best-effort line of each inline sample in a JSON manifest: serde does not
+/// report positions of values it parsed successfully, so each sample's
+/// `"image": "…"` is searched for in order after the `"samples"` key.
+fn inline_sample_lines(text: &str, samples: &[Sample]) -> Vec<Option<usize>> {
+    let mut pos = text.find("\"samples\"").unwrap_or(0);
+    samples
+        .iter()
+        .map(|s| {
+            let needle = serde_json::to_string(&s.image).ok()?;
+            let at = pos + text.get(pos..)?.find(&needle)?;
+            pos = at + needle.len();
+            Some(text[..at].matches('\n').count() + 1)
+        })
+        .collect()
+}
+
 fn csv_reader(path: &Path) -> Result<csv::Reader<std::fs::File>> {
     csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
+        // Field counts are checked per row, to report them with the line.
+        .flexible(true)
         .from_path(path)
         .map_err(|e| DataError::format(path, None, e.to_string()))
+}
+
+/// A csv crate error as a format error at its line, when it knows one.
+fn csv_error(path: &Path, e: csv::Error) -> DataError {
+    let line = e.position().map(|p| p.line() as usize);
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => DataError::io(path, io),
+        csv::ErrorKind::Utf8 { err, .. } => {
+            DataError::format(path, line, format!("not UTF-8: {err}"))
+        }
+        other => DataError::format(path, line, format!("{other:?}")),
+    }
 }
 
 fn record_line(r: &csv::StringRecord) -> Option<usize> {
@@ -254,7 +356,7 @@ pub(crate) fn parse_f64(path: &Path, line: Option<usize>, column: &str, v: &str)
     Ok(x)
 }
 
-fn read_samples_csv(dir: &Path, k: usize) -> Result<Vec<Sample>> {
+fn read_samples_csv(dir: &Path, k: usize) -> Result<(Vec<Sample>, Vec<SampleLoc>)> {
     let path = dir.join("landmarks.csv");
     let mut rdr = csv_reader(&path)?;
     let headers = rdr
@@ -285,11 +387,24 @@ fn read_samples_csv(dir: &Path, k: usize) -> Result<Vec<Sample>> {
             }
         }
     }
-    let attrs = read_attributes_csv(&dir.join("attributes.csv"))?;
+    let attr_path = dir.join("attributes.csv");
+    let attrs = read_attributes_csv_lines(&attr_path)?;
     let mut samples = Vec::new();
+    let mut locs = Vec::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| DataError::format(&path, None, e.to_string()))?;
+        let rec = rec.map_err(|e| csv_error(&path, e))?;
         let line = record_line(&rec);
+        if rec.len() != headers.len() {
+            return Err(DataError::format(
+                &path,
+                line,
+                format!(
+                    "{} fields, but the header has {} columns",
+                    rec.len(),
+                    headers.len()
+                ),
+            ));
+        }
         let get = |c: usize| rec.get(c).unwrap_or("");
         let image = get(ci).to_string();
         if image.is_empty() {
@@ -313,7 +428,15 @@ fn read_samples_csv(dir: &Path, k: usize) -> Result<Vec<Sample>> {
                 ])
             })
             .collect::<Result<Vec<_>>>()?;
-        let attributes = attrs.get(&image).cloned().unwrap_or_default();
+        let (attributes, attr_line) = match attrs.get(&image) {
+            Some((a, l)) => (a.clone(), Some((attr_path.clone(), *l))),
+            None => Default::default(),
+        };
+        locs.push(SampleLoc {
+            path: path.clone(),
+            line,
+            attributes: attr_line,
+        });
         samples.push(Sample {
             image,
             split,
@@ -322,11 +445,21 @@ fn read_samples_csv(dir: &Path, k: usize) -> Result<Vec<Sample>> {
             attributes,
         });
     }
-    Ok(samples)
+    Ok((samples, locs))
 }
 
 /// Reads an `image,<attribute>…` table; a missing file means no attributes.
 pub fn read_attributes_csv(path: &Path) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
+    Ok(read_attributes_csv_lines(path)?
+        .into_iter()
+        .map(|(k, (v, _))| (k, v))
+        .collect())
+}
+
+type AttributeRows = BTreeMap<String, (BTreeMap<String, String>, Option<usize>)>;
+
+/// [`read_attributes_csv`] keeping each row's line, for error messages.
+fn read_attributes_csv_lines(path: &Path) -> Result<AttributeRows> {
     if !path.exists() {
         return Ok(BTreeMap::new());
     }
@@ -341,9 +474,23 @@ pub fn read_attributes_csv(path: &Path) -> Result<BTreeMap<String, BTreeMap<Stri
         .ok_or_else(|| DataError::format(path, Some(1), "header needs an image (or id) column"))?;
     let mut out = BTreeMap::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| DataError::format(path, None, e.to_string()))?;
+        let rec = rec.map_err(|e| csv_error(path, e))?;
         let line = record_line(&rec);
+        if rec.len() != headers.len() {
+            return Err(DataError::format(
+                path,
+                line,
+                format!(
+                    "{} fields, but the header has {} columns",
+                    rec.len(),
+                    headers.len()
+                ),
+            ));
+        }
         let id = rec.get(id_col).unwrap_or("").to_string();
+        if id.is_empty() {
+            return Err(DataError::format(path, line, "empty image id"));
+        }
         let mut attrs = BTreeMap::new();
         for (c, name) in headers.iter().enumerate() {
             if c != id_col {
@@ -353,7 +500,7 @@ pub fn read_attributes_csv(path: &Path) -> Result<BTreeMap<String, BTreeMap<Stri
                 }
             }
         }
-        if out.insert(id.clone(), attrs).is_some() {
+        if out.insert(id.clone(), (attrs, line)).is_some() {
             return Err(DataError::format(
                 path,
                 line,
@@ -367,4 +514,200 @@ pub fn read_attributes_csv(path: &Path) -> Result<BTreeMap<String, BTreeMap<Stri
 /// Path of a sample's image.
 pub fn image_path(dir: &Path, sample: &Sample) -> PathBuf {
     dir.join(&sample.image)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta() -> DatasetMeta {
+        DatasetMeta {
+            schema: DATASET_SCHEMA.into(),
+            anatomy: None,
+            landmark_names: vec!["a".into(), "b".into()],
+            attributes: BTreeMap::from([("sex".into(), vec!["F".into(), "M".into()])]),
+            description: "test".into(),
+            generator: None,
+            samples: None,
+        }
+    }
+
+    fn sample(image: &str, split: Split, sex: &str) -> Sample {
+        Sample {
+            image: image.into(),
+            split,
+            mm_per_px: 0.1,
+            landmarks: vec![[1.5, 2.25], [3.0, 4.125]],
+            attributes: BTreeMap::from([("sex".into(), sex.into())]),
+        }
+    }
+
+    fn dataset() -> Dataset {
+        Dataset::new(
+            meta(),
+            vec![
+                sample("img/a.png", Split::Train, "F"),
+                sample("img/b.png", Split::Val, "M"),
+                sample("img/c.png", Split::Test, "F"),
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn csv_form_round_trips() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ds = dataset();
+        ds.save(tmp.path()).unwrap();
+        assert!(tmp.path().join("landmarks.csv").is_file());
+        assert_eq!(Dataset::load(tmp.path()).unwrap(), ds);
+        assert_eq!(Dataset::load(&tmp.path().join("dataset.json")).unwrap(), ds);
+    }
+
+    #[test]
+    fn json_manifest_with_inline_samples_round_trips() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ds = dataset();
+        let mut m = ds.meta.clone();
+        m.samples = Some(ds.samples.clone());
+        let p = tmp.path().join("set.json");
+        std::fs::write(&p, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+        assert_eq!(Dataset::load(&p).unwrap(), ds);
+    }
+
+    /// Saves the test dataset, applies `edit` to one of its files and returns
+    /// the load error's message.
+    fn csv_error_after(file: &str, edit: impl Fn(&str) -> String) -> String {
+        let tmp = tempfile::tempdir().unwrap();
+        dataset().save(tmp.path()).unwrap();
+        let p = tmp.path().join(file);
+        let text = std::fs::read_to_string(&p).unwrap();
+        std::fs::write(&p, edit(&text)).unwrap();
+        Dataset::load(tmp.path()).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn csv_errors_name_file_and_line() {
+        let e = csv_error_after("landmarks.csv", |t| t.replacen(",mm_per_px", ",spacing", 1));
+        assert!(e.contains("landmarks.csv, line 1: header must have"), "{e}");
+        let e = csv_error_after("landmarks.csv", |t| t.replacen(",x2,y2", ",x2", 1));
+        assert!(
+            e.contains("landmarks.csv, line 1: missing columns x2,y2"),
+            "{e}"
+        );
+        let e = csv_error_after("landmarks.csv", |t| t.replacen("1.500", "NaN", 1));
+        assert!(
+            e.contains("landmarks.csv, line 2: column x1: \"NaN\" is not finite"),
+            "{e}"
+        );
+        let e = csv_error_after("landmarks.csv", |t| t.replacen(",3.000,4.125\n", "\n", 1));
+        assert!(
+            e.contains("landmarks.csv, line 2: 5 fields, but the header has 7"),
+            "{e}"
+        );
+        let e = csv_error_after("landmarks.csv", |t| t.replacen("img/b.png", "img/a.png", 1));
+        assert!(
+            e.contains("landmarks.csv, line 3: sample img/a.png: image listed twice"),
+            "{e}"
+        );
+        let e = csv_error_after("landmarks.csv", |t| t.replacen(",test,", ",holdout,", 1));
+        assert!(
+            e.contains("landmarks.csv, line 4: split \"holdout\""),
+            "{e}"
+        );
+        let e = csv_error_after("landmarks.csv", |t| t.replacen(",0.1,", ",0,", 1));
+        assert!(
+            e.contains("landmarks.csv, line 2: sample img/a.png: mm_per_px"),
+            "{e}"
+        );
+        let e = csv_error_after("attributes.csv", |t| {
+            t.replacen("img/c.png,F", "img/c.png,X", 1)
+        });
+        assert!(
+            e.contains("attributes.csv, line 4: sample img/c.png: attribute sex has group \"X\""),
+            "{e}"
+        );
+        let e = csv_error_after("attributes.csv", |t| format!("{t}img/a.png,M\n"));
+        assert!(
+            e.contains("attributes.csv, line 5: image \"img/a.png\" listed twice"),
+            "{e}"
+        );
+        let e = csv_error_after("dataset.json", |t| {
+            t.replacen("fairmark.dataset/1", "other/2", 1)
+        });
+        assert!(e.contains("dataset.json: schema is \"other/2\""), "{e}");
+    }
+
+    /// Writes the inline-manifest form, edits its JSON text and returns the error.
+    fn json_error_after(edit: impl Fn(&str) -> String) -> String {
+        json_error_and_text(edit).0
+    }
+
+    fn json_error_and_text(edit: impl Fn(&str) -> String) -> (String, String) {
+        let tmp = tempfile::tempdir().unwrap();
+        let ds = dataset();
+        let mut m = ds.meta.clone();
+        m.samples = Some(ds.samples.clone());
+        let p = tmp.path().join("dataset.json");
+        let text = edit(&serde_json::to_string_pretty(&m).unwrap());
+        std::fs::write(&p, &text).unwrap();
+        (Dataset::load(tmp.path()).unwrap_err().to_string(), text)
+    }
+
+    fn line_of(text: &str, needle: &str, nth: usize) -> usize {
+        let at = text.match_indices(needle).nth(nth).unwrap().0;
+        text[..at].matches('\n').count() + 1
+    }
+
+    #[test]
+    fn json_errors_name_file_and_line() {
+        let mut m = dataset().meta.clone();
+        m.samples = Some(dataset().samples);
+        let text = serde_json::to_string_pretty(&m).unwrap();
+
+        let e = json_error_after(|t| t.replacen("1.5", "NaN", 1));
+        assert!(
+            e.contains("dataset.json, line") && e.contains("invalid dataset manifest"),
+            "{e}"
+        );
+        let e = json_error_after(|t| t.replacen("\"val\"", "\"holdout\"", 1));
+        let l = line_of(&text, "\"val\"", 0);
+        assert!(
+            e.contains(&format!("dataset.json, line {l}: invalid")),
+            "{e}"
+        );
+        let e = json_error_after(|t| t.replacen("\"split\"", "\"spilt\"", 1));
+        assert!(e.contains("missing field `split`"), "{e}");
+
+        let e = json_error_after(|t| t.replacen("img/b.png", "img/a.png", 1));
+        let l = line_of(&text, "img/b.png", 0);
+        assert!(
+            e.contains(&format!(
+                "dataset.json, line {l}: sample img/a.png: image listed twice"
+            )),
+            "{e}"
+        );
+        let e = json_error_after(|t| {
+            let mut v: serde_json::Value = serde_json::from_str(t).unwrap();
+            v["samples"][2]["landmarks"].as_array_mut().unwrap().pop();
+            serde_json::to_string_pretty(&v).unwrap()
+        });
+        assert!(
+            e.contains("dataset.json, line")
+                && e.contains("sample img/c.png: 1 landmarks, expected 2"),
+            "{e}"
+        );
+        let (e, edited) = json_error_and_text(|t| {
+            let mut v: serde_json::Value = serde_json::from_str(t).unwrap();
+            v["samples"][1]["attributes"]["sex"] = "X".into();
+            serde_json::to_string_pretty(&v).unwrap()
+        });
+        let l = line_of(&edited, "img/b.png", 0);
+        assert!(
+            e.contains(&format!(
+                "dataset.json, line {l}: sample img/b.png: attribute sex"
+            )),
+            "{e}"
+        );
+    }
 }

@@ -4,10 +4,12 @@ pub mod anatomy;
 pub mod dataset;
 pub mod error;
 pub mod formats;
+pub mod preprocess;
 
 pub use anatomy::Anatomy;
 pub use dataset::{Dataset, DatasetMeta, Sample, Split};
 pub use error::DataError;
+pub use formats::image_io::GreyImage;
 
 /// Where the project's shared real data lives when it is checked out beside the
 /// repository (`../shared/data`), or `FAIRMARK_SHARED_DATA` when set.

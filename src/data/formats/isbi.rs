@@ -1,0 +1,524 @@
+//! The ISBI 2015 cephalometric challenge layout (Wang et al. 2016):
+//!
+//! ```text
+//! DIR/AnnotationsByMD/400_senior/001.txt … 400.txt
+//! DIR/AnnotationsByMD/400_junior/001.txt … 400.txt
+//! DIR/RawImage/TrainingData/001.bmp … 150.bmp
+//! DIR/RawImage/Test1Data/151.bmp … 300.bmp
+//! DIR/RawImage/Test2Data/301.bmp … 400.bmp
+//! ```
+//!
+//! Each annotation file starts with 19 lines `x,y` in pixels (0.1 mm/px); any
+//! later lines are the challenge's classification labels and are ignored.
+//! Images may also lie flat in `DIR/RawImage/` or `DIR/images/`.
+//!
+//! Splits follow the challenge: ids 1–150 train, 151–300 (Test1) and 301–400
+//! (Test2) test. [`IsbiOptions::val_fraction`] moves the *last* ids of the
+//! training range to val (e.g. 0.1 → ids 136–150), so val never changes with a
+//! seed and never overlaps the official test sets.
+//!
+//! A missing image is an error (listing the first few missing ids), because a
+//! dataset whose images silently vanish would bias every later metric; set
+//! [`IsbiOptions::require_images`] to false to read annotations only.
+use crate::data::anatomy::{Anatomy, CEPH_LANDMARKS, ISBI_LANDMARKS};
+use crate::data::dataset::{parse_f64, DatasetMeta, Sample, Split, DATASET_SCHEMA};
+use crate::data::error::{DataError, Result};
+use crate::data::Dataset;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Pixel spacing of every ISBI 2015 image.
+pub const ISBI_MM_PER_PX: f64 = 0.1;
+
+/// Short names of the 19 ISBI 2015 landmarks, in file order.
+pub const ISBI_NAMES: [&str; ISBI_LANDMARKS] = [
+    "S", "N", "Or", "Po", "A", "B", "Pog", "Me", "Gn", "Go", "LIT", "UIT", "UL", "LL", "Sn",
+    "PogS", "PNS", "ANS", "Ar",
+];
+
+/// Which annotation is the ground truth.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IsbiGroundTruth {
+    /// The senior orthodontist (the challenge's usual ground truth).
+    #[default]
+    Senior,
+    Junior,
+    /// Mean of senior and junior, per landmark.
+    Mean,
+}
+
+/// The official subset an id belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IsbiSubset {
+    Train,
+    Test1,
+    Test2,
+}
+
+impl IsbiSubset {
+    /// 1–150 train, 151–300 Test1, 301–400 Test2; `None` outside 1–400.
+    pub fn of_id(id: u32) -> Option<Self> {
+        match id {
+            1..=150 => Some(Self::Train),
+            151..=300 => Some(Self::Test1),
+            301..=400 => Some(Self::Test2),
+            _ => None,
+        }
+    }
+
+    /// The folder of `RawImage/` holding this subset's images.
+    pub fn image_dir(self) -> &'static str {
+        match self {
+            Self::Train => "TrainingData",
+            Self::Test1 => "Test1Data",
+            Self::Test2 => "Test2Data",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IsbiOptions {
+    pub ground_truth: IsbiGroundTruth,
+    /// Keep all 19 ISBI landmarks (named by [`ISBI_NAMES`]) instead of the 10
+    /// fairmark ceph landmarks. The dataset's `anatomy` is then unset, since
+    /// [`Anatomy::Ceph`] means the 10-landmark set.
+    pub all_landmarks: bool,
+    /// Fraction of the training ids, taken from the end, moved to val.
+    pub val_fraction: f64,
+    /// Fail when an annotated id has no image (default). When false, samples
+    /// point at the image's expected path `RawImage/<subset>/NNN.bmp`.
+    pub require_images: bool,
+}
+
+impl Default for IsbiOptions {
+    fn default() -> Self {
+        Self {
+            ground_truth: IsbiGroundTruth::Senior,
+            all_landmarks: false,
+            val_fraction: 0.0,
+            require_images: true,
+        }
+    }
+}
+
+/// Parses one annotation file: the first 19 lines as `x,y` pixels; later lines
+/// are ignored. `path` only names the file in errors.
+pub fn parse_isbi_txt(path: &Path, text: &str) -> Result<Vec<[f64; 2]>> {
+    let mut points = Vec::with_capacity(ISBI_LANDMARKS);
+    for (i, raw) in text.lines().take(ISBI_LANDMARKS).enumerate() {
+        let line = Some(i + 1);
+        let raw = raw.trim();
+        let mut parts = raw.split(',');
+        let (x, y) = match (parts.next(), parts.next(), parts.next()) {
+            (Some(x), Some(y), None) => (x, y),
+            _ => {
+                return Err(DataError::format(
+                    path,
+                    line,
+                    format!("expected \"x,y\" for landmark {}, got {raw:?}", i + 1),
+                ))
+            }
+        };
+        let x = parse_f64(path, line, "x", x)?;
+        let y = parse_f64(path, line, "y", y)?;
+        points.push([x, y]);
+    }
+    if points.len() < ISBI_LANDMARKS {
+        return Err(DataError::format(
+            path,
+            Some(points.len() + 1),
+            format!(
+                "file ends after {} lines, expected {ISBI_LANDMARKS} landmark lines",
+                points.len()
+            ),
+        ));
+    }
+    Ok(points)
+}
+
+/// The split of an id under the challenge's partition, moving the last
+/// `ceil(val_fraction × 150)` training ids to val.
+pub fn isbi_split(id: u32, val_fraction: f64) -> Option<Split> {
+    let n_val = (val_fraction.clamp(0.0, 1.0) * 150.0).ceil() as u32;
+    Some(match IsbiSubset::of_id(id)? {
+        IsbiSubset::Train if id > 150 - n_val => Split::Val,
+        IsbiSubset::Train => Split::Train,
+        IsbiSubset::Test1 | IsbiSubset::Test2 => Split::Test,
+    })
+}
+
+/// Landmark names of the output for the chosen landmark set.
+fn landmark_names(all: bool) -> Vec<String> {
+    if all {
+        ISBI_NAMES.iter().map(|s| s.to_string()).collect()
+    } else {
+        Anatomy::Ceph.landmark_names()
+    }
+}
+
+/// One image's parsed annotations; only the one(s) the ground truth needs
+/// must be present.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IsbiRow {
+    pub id: u32,
+    /// Image path relative to the data set directory.
+    pub image: String,
+    pub senior: Option<Vec<[f64; 2]>>,
+    pub junior: Option<Vec<[f64; 2]>>,
+}
+
+/// Builds a dataset from parsed annotations. Pure, so it also serves wasm
+/// callers that read the files themselves.
+pub fn build_isbi_dataset(rows: Vec<IsbiRow>, opts: &IsbiOptions) -> Result<Dataset> {
+    let mut samples = Vec::with_capacity(rows.len());
+    for IsbiRow {
+        id,
+        image,
+        senior,
+        junior,
+    } in rows
+    {
+        let missing =
+            |who: &str| DataError::Invalid(format!("ISBI id {id:03}: no {who} annotation"));
+        let pts = match opts.ground_truth {
+            IsbiGroundTruth::Senior => senior.ok_or_else(|| missing("senior"))?,
+            IsbiGroundTruth::Junior => junior.ok_or_else(|| missing("junior"))?,
+            IsbiGroundTruth::Mean => {
+                let s = senior.ok_or_else(|| missing("senior"))?;
+                let j = junior.ok_or_else(|| missing("junior"))?;
+                s.iter()
+                    .zip(&j)
+                    .map(|(a, b)| [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0])
+                    .collect()
+            }
+        };
+        let landmarks = if opts.all_landmarks {
+            pts
+        } else {
+            CEPH_LANDMARKS.iter().map(|l| pts[l.2]).collect()
+        };
+        let split = isbi_split(id, opts.val_fraction).ok_or_else(|| {
+            DataError::Invalid(format!("ISBI id {id} is outside the challenge's 1–400"))
+        })?;
+        samples.push(Sample {
+            image,
+            split,
+            mm_per_px: ISBI_MM_PER_PX,
+            landmarks,
+            attributes: Default::default(),
+        });
+    }
+    let gt = match opts.ground_truth {
+        IsbiGroundTruth::Senior => "senior",
+        IsbiGroundTruth::Junior => "junior",
+        IsbiGroundTruth::Mean => "mean of senior and junior",
+    };
+    let meta = DatasetMeta {
+        schema: DATASET_SCHEMA.into(),
+        anatomy: (!opts.all_landmarks).then_some(Anatomy::Ceph),
+        landmark_names: landmark_names(opts.all_landmarks),
+        attributes: Default::default(),
+        description: format!(
+            "ISBI 2015 cephalometric challenge, ground truth: {gt}; splits 1-150 train \
+             (last {:.0}% val), 151-400 test",
+            opts.val_fraction.clamp(0.0, 1.0) * 100.0
+        ),
+        generator: None,
+        samples: None,
+    };
+    Dataset::new(meta, samples)
+}
+
+/// Reads an ISBI 2015 directory.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn read_isbi(dir: &Path, opts: &IsbiOptions) -> Result<Dataset> {
+    use std::collections::BTreeMap;
+    let ann = dir.join("AnnotationsByMD");
+    if !ann.is_dir() {
+        return Err(DataError::format(
+            &ann,
+            None,
+            "annotation directory missing (expected AnnotationsByMD/400_senior and 400_junior)",
+        ));
+    }
+    let need_senior = opts.ground_truth != IsbiGroundTruth::Junior;
+    let need_junior = opts.ground_truth != IsbiGroundTruth::Senior;
+    let read_dir = |name: &str| -> Result<BTreeMap<u32, Vec<[f64; 2]>>> {
+        let d = ann.join(name);
+        let entries = std::fs::read_dir(&d).map_err(|e| DataError::io(&d, e))?;
+        let mut out = BTreeMap::new();
+        for entry in entries {
+            let p = entry.map_err(|e| DataError::io(&d, e))?.path();
+            if p.extension().and_then(|e| e.to_str()) != Some("txt") {
+                continue;
+            }
+            let Some(id) = p
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .and_then(|s| s.parse::<u32>().ok())
+            else {
+                continue; // not an annotation file (e.g. a readme)
+            };
+            let text = std::fs::read_to_string(&p).map_err(|e| DataError::io(&p, e))?;
+            out.insert(id, parse_isbi_txt(&p, &text)?);
+        }
+        if out.is_empty() {
+            return Err(DataError::format(&d, None, "no NNN.txt annotation files"));
+        }
+        Ok(out)
+    };
+    let senior = if need_senior {
+        read_dir("400_senior")?
+    } else {
+        BTreeMap::new()
+    };
+    let mut junior = if need_junior {
+        read_dir("400_junior")?
+    } else {
+        BTreeMap::new()
+    };
+    let ids: Vec<u32> = if need_senior {
+        senior.keys().copied().collect()
+    } else {
+        junior.keys().copied().collect()
+    };
+    if let Some(&bad) = ids.iter().find(|&&id| IsbiSubset::of_id(id).is_none()) {
+        return Err(DataError::format(
+            &ann,
+            None,
+            format!("annotation {bad:03}.txt is outside the challenge's ids 001-400"),
+        ));
+    }
+    if need_senior && need_junior {
+        if let Some(id) = ids.iter().find(|id| !junior.contains_key(id)) {
+            return Err(DataError::format(
+                ann.join("400_junior").join(format!("{id:03}.txt")),
+                None,
+                "missing, but the mean ground truth needs both annotators",
+            ));
+        }
+    }
+    let mut senior = senior;
+    let mut rows = Vec::with_capacity(ids.len());
+    let mut missing = Vec::new();
+    for id in ids {
+        let subset = IsbiSubset::of_id(id).unwrap_or(IsbiSubset::Train);
+        let stem = format!("{id:03}");
+        let dirs = [
+            dir.join("RawImage").join(subset.image_dir()),
+            dir.join("RawImage"),
+            dir.join("images"),
+        ];
+        let image = match super::find_image(&dirs, &stem) {
+            Some(p) => super::relative_to(dir, &p),
+            None => {
+                missing.push(stem.clone());
+                format!("RawImage/{}/{stem}.bmp", subset.image_dir())
+            }
+        };
+        rows.push(IsbiRow {
+            id,
+            image,
+            senior: senior.remove(&id),
+            junior: junior.remove(&id),
+        });
+    }
+    if opts.require_images && !missing.is_empty() {
+        return Err(DataError::format(
+            dir.join("RawImage"),
+            None,
+            format!(
+                "{} annotated ids have no image, e.g. {} (looked in RawImage/<subset>/, \
+                 RawImage/, images/ for .bmp/.png/.jpg/.tif)",
+                missing.len(),
+                missing
+                    .iter()
+                    .take(5)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    build_isbi_dataset(rows, opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::formats::payer_csv::read_payer_csv;
+
+    #[test]
+    fn parse_ignores_label_lines_and_names_bad_lines() {
+        let mut text: String = (0..19).map(|i| format!("{i},{}\n", i * 2)).collect();
+        text.push_str("3\n1\nlabel\n");
+        let pts = parse_isbi_txt(Path::new("a.txt"), &text).unwrap();
+        assert_eq!(pts.len(), 19);
+        assert_eq!(pts[18], [18.0, 36.0]);
+
+        let short: String = (0..5).map(|i| format!("{i},{i}\n")).collect();
+        let e = parse_isbi_txt(Path::new("a.txt"), &short).unwrap_err();
+        assert!(e.to_string().contains("a.txt, line 6"), "{e}");
+        assert!(e.to_string().contains("after 5 lines"), "{e}");
+
+        let bad = text.replacen("4,8", "4,eight", 1);
+        let e = parse_isbi_txt(Path::new("b.txt"), &bad).unwrap_err();
+        assert!(e.to_string().starts_with("b.txt, line 5: column y"), "{e}");
+        let bad = text.replacen("4,8", "4 8", 1);
+        let e = parse_isbi_txt(Path::new("b.txt"), &bad).unwrap_err();
+        assert!(e.to_string().starts_with("b.txt, line 5: expected"), "{e}");
+    }
+
+    #[test]
+    fn splits_follow_the_challenge() {
+        assert_eq!(isbi_split(1, 0.0), Some(Split::Train));
+        assert_eq!(isbi_split(150, 0.0), Some(Split::Train));
+        assert_eq!(isbi_split(150, 0.1), Some(Split::Val));
+        assert_eq!(isbi_split(136, 0.1), Some(Split::Val));
+        assert_eq!(isbi_split(135, 0.1), Some(Split::Train));
+        assert_eq!(isbi_split(151, 0.1), Some(Split::Test));
+        assert_eq!(isbi_split(400, 0.1), Some(Split::Test));
+        assert_eq!(isbi_split(401, 0.1), None);
+    }
+
+    /// Writes the shared Payer CSVs out as an ISBI directory: txt files with
+    /// label lines, and tiny BMPs in the three official image folders.
+    fn write_layout(
+        dir: &Path,
+        data: &Path,
+        images: bool,
+    ) -> (
+        Vec<super::super::payer_csv::ShapeRow>,
+        Vec<super::super::payer_csv::ShapeRow>,
+    ) {
+        let senior = read_payer_csv(&data.join("isbi2015_ceph_senior.csv"), 19, 10.0).unwrap();
+        let junior = read_payer_csv(&data.join("isbi2015_ceph_junior.csv"), 19, 10.0).unwrap();
+        for (who, rows) in [("400_senior", &senior), ("400_junior", &junior)] {
+            let d = dir.join("AnnotationsByMD").join(who);
+            std::fs::create_dir_all(&d).unwrap();
+            for r in rows {
+                let mut t: String = r
+                    .points
+                    .iter()
+                    .map(|p| format!("{},{}\n", p[0], p[1]))
+                    .collect();
+                t.push_str("2\n1\n3\n");
+                std::fs::write(d.join(format!("{}.txt", r.id)), t).unwrap();
+            }
+        }
+        if images {
+            let img = image::GrayImage::from_pixel(4, 5, image::Luma([9]));
+            for r in &senior {
+                let id: u32 = r.id.parse().unwrap();
+                let sub = IsbiSubset::of_id(id).unwrap().image_dir();
+                let d = dir.join("RawImage").join(sub);
+                std::fs::create_dir_all(&d).unwrap();
+                img.save(d.join(format!("{}.bmp", r.id))).unwrap();
+            }
+        }
+        (senior, junior)
+    }
+
+    #[test]
+    fn reads_the_real_annotations_in_isbi_layout() {
+        let Some(shared) = crate::data::shared_data_dir() else {
+            eprintln!("shared data missing: skipping ISBI layout test");
+            return;
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let (senior, junior) = write_layout(tmp.path(), &shared.join("annotations"), true);
+        assert_eq!(senior.len(), 400);
+
+        let ds = read_isbi(tmp.path(), &IsbiOptions::default()).unwrap();
+        assert_eq!(ds.samples.len(), 400);
+        assert_eq!(ds.n_landmarks(), 10);
+        assert_eq!(ds.meta.anatomy, Some(Anatomy::Ceph));
+        assert_eq!(ds.split(Split::Train).count(), 150);
+        assert_eq!(ds.split(Split::Test).count(), 250);
+        for (s, r) in ds.samples.iter().zip(&senior) {
+            assert!(s.image.ends_with(&format!("{}.bmp", r.id)), "{}", s.image);
+            assert!(tmp.path().join(&s.image).is_file());
+            assert_eq!(s.mm_per_px, 0.1);
+            for (k, l) in CEPH_LANDMARKS.iter().enumerate() {
+                for c in 0..2 {
+                    assert!((s.landmarks[k][c] - r.points[l.2][c]).abs() < 1e-6);
+                }
+            }
+        }
+        assert_eq!(ds.samples[300].image, "RawImage/Test2Data/301.bmp");
+        assert_eq!(ds.samples[150].image, "RawImage/Test1Data/151.bmp");
+
+        let opts = IsbiOptions {
+            ground_truth: IsbiGroundTruth::Mean,
+            all_landmarks: true,
+            val_fraction: 0.1,
+            ..Default::default()
+        };
+        let ds = read_isbi(tmp.path(), &opts).unwrap();
+        assert_eq!(ds.n_landmarks(), 19);
+        assert_eq!(ds.meta.landmark_names[18], "Ar");
+        assert_eq!(ds.meta.anatomy, None);
+        assert_eq!(ds.split(Split::Train).count(), 135);
+        assert_eq!(ds.split(Split::Val).count(), 15);
+        assert_eq!(ds.split(Split::Test).count(), 250);
+        for ((s, a), b) in ds.samples.iter().zip(&senior).zip(&junior) {
+            for k in 0..19 {
+                for c in 0..2 {
+                    let m = (a.points[k][c] + b.points[k][c]) / 2.0;
+                    assert!((s.landmarks[k][c] - m).abs() < 1e-6);
+                }
+            }
+        }
+
+        let opts = IsbiOptions {
+            ground_truth: IsbiGroundTruth::Junior,
+            all_landmarks: true,
+            ..Default::default()
+        };
+        let ds = read_isbi(tmp.path(), &opts).unwrap();
+        assert!((ds.samples[399].landmarks[5][1] - junior[399].points[5][1]).abs() < 1e-6);
+    }
+
+    #[test]
+    fn missing_images_and_annotations_are_errors() {
+        let Some(shared) = crate::data::shared_data_dir() else {
+            eprintln!("shared data missing: skipping ISBI error test");
+            return;
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let e = read_isbi(tmp.path(), &IsbiOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("AnnotationsByMD"), "{e}");
+
+        write_layout(tmp.path(), &shared.join("annotations"), false);
+        let e = read_isbi(tmp.path(), &IsbiOptions::default()).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("400 annotated ids have no image, e.g. 001, 002"),
+            "{msg}"
+        );
+
+        let opts = IsbiOptions {
+            require_images: false,
+            ..Default::default()
+        };
+        let ds = read_isbi(tmp.path(), &opts).unwrap();
+        assert_eq!(ds.samples[0].image, "RawImage/TrainingData/001.bmp");
+
+        // A flat image folder is accepted too.
+        let flat = tmp.path().join("images");
+        std::fs::create_dir_all(&flat).unwrap();
+        let img = image::GrayImage::from_pixel(2, 2, image::Luma([1]));
+        for id in 1..=400 {
+            img.save(flat.join(format!("{id:03}.png"))).unwrap();
+        }
+        let ds = read_isbi(tmp.path(), &IsbiOptions::default()).unwrap();
+        assert_eq!(ds.samples[7].image, "images/008.png");
+
+        let p = tmp.path().join("AnnotationsByMD/400_senior/007.txt");
+        std::fs::write(&p, "1,2\n3,4\n").unwrap();
+        let e = read_isbi(tmp.path(), &IsbiOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("007.txt, line 3"), "{e}");
+    }
+}
