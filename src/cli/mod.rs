@@ -1,6 +1,7 @@
 //! Argument parsing and dispatch; every command calls into the library.
 mod audit;
 mod demo;
+mod import;
 mod synth;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +22,9 @@ enum Command {
     /// Make synthetic data: phantom X-ray data sets, simulated predictions.
     #[command(subcommand)]
     Synth(synth::SynthCommand),
+    /// Convert a real data set (ISBI 2015, Digital Hand Atlas) into a fairmark dataset.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// Per-keypoint fairness audit of a predictions CSV.
     Audit(audit::AuditArgs),
     /// The main job on the embedded default: phantoms → biased predictions → audit.
@@ -43,6 +47,7 @@ struct FitShapesArgs {
 pub fn run() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Synth(c) => synth::run(c),
+        Command::Import(c) => import::run(c),
         Command::Audit(a) => audit::run(a).map(|_| ()),
         Command::Demo(a) => demo::run(a),
         Command::FitShapes(a) => {

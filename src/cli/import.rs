@@ -1,0 +1,108 @@
+//! `fairmark import`: turn a real data set (ISBI 2015 layout, Digital Hand Atlas
+//! CSVs) into a fairmark dataset directory that every other command reads. The
+//! images stay where they are; the manifest points at them by absolute path.
+use anyhow::Context;
+use clap::{Args, Subcommand, ValueEnum};
+use fairmark::data::formats::hand::{read_hand, HandLayout, HandOptions};
+use fairmark::data::formats::isbi::{read_isbi, IsbiGroundTruth, IsbiOptions};
+use fairmark::data::Dataset;
+use std::path::{Path, PathBuf};
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// ISBI 2015 cephalometric layout (AnnotationsByMD/400_senior/NNN.txt, RawImage/…).
+    Isbi(IsbiArgs),
+    /// Digital Hand Atlas in Payer et al.'s layout (all.csv + attributes CSV + images).
+    Hand(HandArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum GroundTruth {
+    Senior,
+    Junior,
+    Mean,
+}
+
+#[derive(Args)]
+pub struct IsbiArgs {
+    /// The ISBI 2015 directory.
+    pub dir: PathBuf,
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Annotator whose landmarks are the ground truth (or their mean).
+    #[arg(long, value_enum, default_value = "senior")]
+    pub ground_truth: GroundTruth,
+    /// Keep all 19 ISBI landmarks instead of the 10 fairmark ones.
+    #[arg(long)]
+    pub all_landmarks: bool,
+    /// Fraction of the training ids (001–150) held out for validation.
+    #[arg(long, default_value_t = 0.1)]
+    pub val_fraction: f64,
+}
+
+#[derive(Args)]
+pub struct HandArgs {
+    /// all.csv: id,x1,y1,…,x37,y37 in pixels, no header.
+    #[arg(long)]
+    pub annotations: PathBuf,
+    /// CSV with an image (or id) column and attribute columns (sex, age or age_group).
+    #[arg(long)]
+    pub attributes: Option<PathBuf>,
+    /// Directory of the images, named <id>.png (or .jpg, .bmp, .tif).
+    #[arg(long)]
+    pub images: PathBuf,
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Leave out annotated ids whose image is missing instead of failing.
+    #[arg(long)]
+    pub skip_missing_images: bool,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 0.25)]
+    pub test_fraction: f64,
+    #[arg(long, default_value_t = 0.0)]
+    pub val_fraction: f64,
+}
+
+pub fn run(c: ImportCommand) -> anyhow::Result<()> {
+    let (ds, base, out) = match c {
+        ImportCommand::Isbi(a) => {
+            let opts = IsbiOptions {
+                ground_truth: match a.ground_truth {
+                    GroundTruth::Senior => IsbiGroundTruth::Senior,
+                    GroundTruth::Junior => IsbiGroundTruth::Junior,
+                    GroundTruth::Mean => IsbiGroundTruth::Mean,
+                },
+                all_landmarks: a.all_landmarks,
+                val_fraction: a.val_fraction,
+                ..Default::default()
+            };
+            (read_isbi(&a.dir, &opts)?, a.dir, a.out)
+        }
+        ImportCommand::Hand(a) => {
+            let layout = HandLayout { annotations: a.annotations, attributes: a.attributes, images: a.images };
+            let opts = HandOptions {
+                seed: a.seed,
+                test_fraction: a.test_fraction,
+                val_fraction: a.val_fraction,
+                skip_missing_images: a.skip_missing_images,
+            };
+            (read_hand(&layout, &opts)?, PathBuf::from("."), a.out)
+        }
+    };
+    let ds = absolute_images(ds, &base)?;
+    ds.save(&out).with_context(|| format!("writing {}", out.display()))?;
+    eprintln!("imported {} images × {} landmarks into {}", ds.samples.len(), ds.n_landmarks(), out.display());
+    Ok(())
+}
+
+/// Rewrites image paths (relative to `base`) as absolute paths, so the new
+/// dataset directory can live anywhere.
+fn absolute_images(mut ds: Dataset, base: &Path) -> anyhow::Result<Dataset> {
+    for s in &mut ds.samples {
+        let p = base.join(&s.image);
+        let abs = std::fs::canonicalize(&p).unwrap_or_else(|_| std::path::absolute(&p).unwrap_or(p));
+        s.image = abs.to_string_lossy().into_owned();
+    }
+    Ok(ds)
+}
