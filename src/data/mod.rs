@@ -4,6 +4,8 @@ pub mod anatomy;
 pub mod dataset;
 pub mod error;
 pub mod formats;
+pub mod phantom;
+pub mod shape_model;
 
 pub use anatomy::Anatomy;
 pub use dataset::{Dataset, DatasetMeta, Sample, Split};

@@ -1,0 +1,1 @@
+//! Synthetic X-ray phantoms.
