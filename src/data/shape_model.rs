@@ -43,9 +43,7 @@ pub struct ShapeModel {
 
 fn centroid(s: &[[f64; 2]]) -> [f64; 2] {
     let n = s.len() as f64;
-    let (x, y) = s
-        .iter()
-        .fold((0.0, 0.0), |(x, y), p| (x + p[0], y + p[1]));
+    let (x, y) = s.iter().fold((0.0, 0.0), |(x, y), p| (x + p[0], y + p[1]));
     [x / n, y / n]
 }
 
@@ -112,7 +110,11 @@ impl ShapeModel {
                 return Err(DataError::Invalid(format!("shape {i} is degenerate")));
             }
             size_sum += size;
-            raw.push(c.iter().map(|p| [p[0] / size, p[1] / size]).collect::<Vec<_>>());
+            raw.push(
+                c.iter()
+                    .map(|p| [p[0] / size, p[1] / size])
+                    .collect::<Vec<_>>(),
+            );
         }
         let n = raw.len();
 
@@ -195,7 +197,11 @@ impl ShapeModel {
                 .max_by(|&a, &b| v[a].abs().total_cmp(&v[b].abs()))
                 .unwrap_or(0);
             let sign = if v[big] < 0.0 { -1.0 } else { 1.0 };
-            modes.push((0..k).map(|i| [sign * v[2 * i], sign * v[2 * i + 1]]).collect());
+            modes.push(
+                (0..k)
+                    .map(|i| [sign * v[2 * i], sign * v[2 * i + 1]])
+                    .collect(),
+            );
             std.push(ev.sqrt());
         }
         Ok(Self {
@@ -328,8 +334,8 @@ pub fn fit_from_shared(data_dir: &std::path::Path) -> Result<(ShapeModel, ShapeM
 pub fn write_embedded(data_dir: &std::path::Path, out_dir: &std::path::Path) -> Result<()> {
     let (ceph, hand) = fit_from_shared(data_dir)?;
     for m in [ceph, hand] {
-        let json = serde_json::to_string(&m.rounded())
-            .map_err(|e| DataError::Invalid(e.to_string()))?;
+        let json =
+            serde_json::to_string(&m.rounded()).map_err(|e| DataError::Invalid(e.to_string()))?;
         crate::io::write_atomic(
             &out_dir.join(format!("{}.json", m.anatomy.as_str())),
             json.as_bytes(),
@@ -413,7 +419,10 @@ mod tests {
         let mut r2 = rand_chacha::ChaCha8Rng::seed_from_u64(7);
         for _ in 0..200 {
             let c = m.sample_coeffs(&mut r1, 2.0);
-            assert!(c.iter().zip(&m.std).all(|(b, s)| b.abs() <= 3.0 * s + 1e-12));
+            assert!(c
+                .iter()
+                .zip(&m.std)
+                .all(|(b, s)| b.abs() <= 3.0 * s + 1e-12));
             assert_eq!(c, m.sample_coeffs(&mut r2, 2.0));
         }
         assert_eq!(m.shape(&[]), m.mean);
@@ -431,7 +440,8 @@ mod tests {
         for (shapes, anatomy) in [(ceph_shapes, Anatomy::Ceph), (hand_shapes, Anatomy::Hand)] {
             let fresh = ShapeModel::fit(anatomy, &shapes).unwrap();
             let emb = ShapeModel::embedded(anatomy);
-            let stale = "embedded shape model is stale: regenerate with shape_model::write_embedded";
+            let stale =
+                "embedded shape model is stale: regenerate with shape_model::write_embedded";
             assert_eq!(fresh.n_shapes, emb.n_shapes, "{stale}");
             assert_eq!(fresh.modes.len(), emb.modes.len(), "{stale}");
             assert!(max_diff(&fresh.mean, &emb.mean) < 1e-4, "{stale}");
@@ -455,10 +465,16 @@ mod tests {
             }
             let err_mm = err / shapes.len() as f64 * fresh.reference_size_mm;
             assert!(
-                mean_coeffs.iter().zip(&fresh.std).all(|(m, s)| m.abs() < 0.05 * s),
+                mean_coeffs
+                    .iter()
+                    .zip(&fresh.std)
+                    .all(|(m, s)| m.abs() < 0.05 * s),
                 "{mean_coeffs:?}"
             );
-            assert!(err_mm < 5.0, "{anatomy}: mean worst-point error {err_mm} mm");
+            assert!(
+                err_mm < 5.0,
+                "{anatomy}: mean worst-point error {err_mm} mm"
+            );
         }
     }
 }
