@@ -290,12 +290,13 @@ impl ShapeModel {
     }
 }
 
+/// One annotated shape: landmark coordinates in keypoint order.
+pub type Shape = Vec<[f64; 2]>;
+
 /// Reads the real shapes in millimetres: ceph (senior and junior annotators,
 /// all 19 ISBI points) and hand (37 points, 50 mm wrist convention).
 #[cfg(not(target_arch = "wasm32"))]
-pub fn shared_shapes_mm(
-    data_dir: &std::path::Path,
-) -> Result<(Vec<Vec<[f64; 2]>>, Vec<Vec<[f64; 2]>>)> {
+pub fn shared_shapes_mm(data_dir: &std::path::Path) -> Result<(Vec<Shape>, Vec<Shape>)> {
     use crate::data::anatomy::{hand_mm_per_px, HAND_LANDMARKS, ISBI_LANDMARKS};
     use crate::data::formats::payer_csv::read_payer_csv;
     let ann = data_dir.join("annotations");

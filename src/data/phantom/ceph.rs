@@ -305,7 +305,7 @@ pub fn draw<R: Rng + ?Sized>(c: &mut Canvas, lm: &[P], mm: f32, subject: &Subjec
         at(lm[GO], -1.0, -1.0),
         lm[GO],
         at(lm[GO], 3.0, 3.5),
-        add(lerp(lm[GO], lm[ME], 0.35), mul(ey, -1.0 * mm)),
+        add(lerp(lm[GO], lm[ME], 0.35), mul(ey, -mm)),
         lerp(lm[GO], lm[ME], 0.75),
         lm[ME],
         lm[GN],

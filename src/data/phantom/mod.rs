@@ -254,9 +254,17 @@ fn fit_inside(lm: &mut [[f64; 2]], w: f64, h: f64, margin: f64) -> f64 {
         .min(1.0);
     let c = [(lo[0] + hi[0]) / 2.0, (lo[1] + hi[1]) / 2.0];
     let (half_w, half_h) = ((hi[0] - lo[0]) * s / 2.0, (hi[1] - lo[1]) * s / 2.0);
+    // Rounding can leave lo a hair above hi when the shape fills the image.
+    let fit = |v: f64, lo: f64, hi: f64| {
+        if lo < hi {
+            v.clamp(lo, hi)
+        } else {
+            (lo + hi) / 2.0
+        }
+    };
     let target = [
-        c[0].clamp(margin + half_w, w - margin - half_w),
-        c[1].clamp(margin + half_h, h - margin - half_h),
+        fit(c[0], margin + half_w, w - margin - half_w),
+        fit(c[1], margin + half_h, h - margin - half_h),
     ];
     for p in lm.iter_mut() {
         *p = [target[0] + (p[0] - c[0]) * s, target[1] + (p[1] - c[1]) * s];
