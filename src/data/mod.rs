@@ -4,7 +4,9 @@ pub mod anatomy;
 pub mod dataset;
 pub mod error;
 pub mod formats;
+pub mod phantom;
 pub mod preprocess;
+pub mod shape_model;
 
 pub use anatomy::Anatomy;
 pub use dataset::{Dataset, DatasetMeta, Sample, Split};
