@@ -28,7 +28,10 @@ fn imports_the_real_hand_radiographs() {
     assert_eq!(ds.samples.len(), 4);
     for s in &ds.samples {
         let img = load_image(&out.join(&s.image)).unwrap();
-        assert!(s.landmarks.iter().all(|p| p[0] >= 0.0 && p[1] >= 0.0 && p[0] < img.width as f64 && p[1] < img.height as f64));
+        assert!(s.landmarks.iter().all(|p| p[0] >= 0.0
+            && p[1] >= 0.0
+            && p[0] < img.width as f64
+            && p[1] < img.height as f64));
         assert!(s.mm_per_px > 0.05 && s.mm_per_px < 0.3, "{}", s.mm_per_px);
     }
     // Without --skip-missing-images the 906 ids without a picture are an error.

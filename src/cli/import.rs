@@ -80,7 +80,11 @@ pub fn run(c: ImportCommand) -> anyhow::Result<()> {
             (read_isbi(&a.dir, &opts)?, a.dir, a.out)
         }
         ImportCommand::Hand(a) => {
-            let layout = HandLayout { annotations: a.annotations, attributes: a.attributes, images: a.images };
+            let layout = HandLayout {
+                annotations: a.annotations,
+                attributes: a.attributes,
+                images: a.images,
+            };
             let opts = HandOptions {
                 seed: a.seed,
                 test_fraction: a.test_fraction,
@@ -91,8 +95,14 @@ pub fn run(c: ImportCommand) -> anyhow::Result<()> {
         }
     };
     let ds = absolute_images(ds, &base)?;
-    ds.save(&out).with_context(|| format!("writing {}", out.display()))?;
-    eprintln!("imported {} images × {} landmarks into {}", ds.samples.len(), ds.n_landmarks(), out.display());
+    ds.save(&out)
+        .with_context(|| format!("writing {}", out.display()))?;
+    eprintln!(
+        "imported {} images × {} landmarks into {}",
+        ds.samples.len(),
+        ds.n_landmarks(),
+        out.display()
+    );
     Ok(())
 }
 
@@ -101,7 +111,8 @@ pub fn run(c: ImportCommand) -> anyhow::Result<()> {
 fn absolute_images(mut ds: Dataset, base: &Path) -> anyhow::Result<Dataset> {
     for s in &mut ds.samples {
         let p = base.join(&s.image);
-        let abs = std::fs::canonicalize(&p).unwrap_or_else(|_| std::path::absolute(&p).unwrap_or(p));
+        let abs =
+            std::fs::canonicalize(&p).unwrap_or_else(|_| std::path::absolute(&p).unwrap_or(p));
         s.image = abs.to_string_lossy().into_owned();
     }
     Ok(ds)

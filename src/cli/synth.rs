@@ -108,7 +108,8 @@ pub fn predictions(a: &PredictionsArgs) -> anyhow::Result<usize> {
 }
 
 pub fn dataset(a: &DatasetArgs) -> anyhow::Result<Dataset> {
-    let anatomy = Anatomy::parse(&a.kind).with_context(|| format!("--kind {:?}: expected ceph or hand", a.kind))?;
+    let anatomy = Anatomy::parse(&a.kind)
+        .with_context(|| format!("--kind {:?}: expected ceph or hand", a.kind))?;
     let mut cfg = PhantomConfig::new(anatomy);
     cfg.n = a.n;
     cfg.seed = a.seed;
@@ -140,7 +141,12 @@ pub fn dataset(a: &DatasetArgs) -> anyhow::Result<Dataset> {
         .iter()
         .map(|s| format!("{} {}", ds.split(*s).count(), s.as_str()))
         .collect();
-    eprintln!("wrote {} {anatomy} phantoms to {} ({})", ds.samples.len(), a.out.display(), counts.join(", "));
+    eprintln!(
+        "wrote {} {anatomy} phantoms to {} ({})",
+        ds.samples.len(),
+        a.out.display(),
+        counts.join(", ")
+    );
     Ok(ds)
 }
 
@@ -148,9 +154,11 @@ pub fn dataset(a: &DatasetArgs) -> anyhow::Result<Dataset> {
 pub fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(len);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({per_sec}, ETA {eta})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:30}] {pos}/{len} ({per_sec}, ETA {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     bar.set_message(what.to_string());
     bar

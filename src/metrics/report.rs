@@ -406,3 +406,102 @@ pub fn audit(table: &PredictionTable, cfg: &AuditConfig) -> Result<AuditReport> 
         warnings,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(body: &str) -> PredictionTable {
+        let head = "image,keypoint,x_pred,y_pred,x_true,y_true,mm_per_px,site,sex\n";
+        PredictionTable::parse_csv("t", &format!("{head}{body}")).unwrap()
+    }
+
+    #[test]
+    fn attribute_with_one_group_warns_and_has_no_gap() {
+        let mut body = String::new();
+        for i in 0..12 {
+            body += &format!("i{i},1,{},0,0,0,1,A,{}\n", i % 3, ["F", "M"][i % 2]);
+        }
+        let t = table(&body);
+        let cfg = AuditConfig {
+            attributes: vec!["site".into()],
+            rounds: 20,
+            privacy: Some(PrivacyConfig {
+                n_trees: 5,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let r = audit(&t, &cfg).unwrap();
+        assert_eq!(r.keypoints[0].dp["site"], 0.0);
+        assert!(
+            r.warnings
+                .iter()
+                .any(|w| w.contains("site: only 1 group(s) (A)")),
+            "{:?}",
+            r.warnings
+        );
+        assert!(
+            r.warnings
+                .iter()
+                .any(|w| w.contains("privacy attack skipped")),
+            "{:?}",
+            r.warnings
+        );
+        assert!(r.privacy.is_empty());
+        // REN over {all, A} is 0: both subsets are the same images.
+        assert_eq!(r.ren["site"], 0.0);
+    }
+
+    #[test]
+    fn rejects_bad_options_and_unknown_attributes() {
+        let t = table("a,1,0,0,0,0,1,A,F\nb,1,0,0,0,0,1,B,M\n");
+        let run = |cfg: AuditConfig| {
+            audit(
+                &t,
+                &AuditConfig {
+                    privacy: None,
+                    rounds: 5,
+                    ..cfg
+                },
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        assert!(run(AuditConfig {
+            attributes: vec!["age".into()],
+            ..Default::default()
+        })
+        .contains("attribute \"age\""));
+        assert!(run(AuditConfig {
+            thresholds_mm: vec![-1.0],
+            ..Default::default()
+        })
+        .contains("thresholds"));
+        assert!(run(AuditConfig {
+            dp_threshold_mm: f64::NAN,
+            ..Default::default()
+        })
+        .contains("DP threshold"));
+        assert!(run(AuditConfig {
+            alpha: 1.5,
+            ..Default::default()
+        })
+        .contains("alpha"));
+        let r = audit(
+            &t,
+            &AuditConfig {
+                rounds: 0,
+                ..Default::default()
+            },
+        );
+        assert!(r.unwrap_err().to_string().contains("rounds"));
+    }
+
+    #[test]
+    fn threshold_keys_are_written_as_given() {
+        assert_eq!(threshold_key(2.0), "2");
+        assert_eq!(threshold_key(2.5), "2.5");
+        assert_eq!(threshold_key(10.0), "10");
+    }
+}
