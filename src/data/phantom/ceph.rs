@@ -71,7 +71,7 @@ pub fn draw<R: Rng + ?Sized>(c: &mut Canvas, lm: &[P], mm: f32, subject: &Subjec
         let clip = 4.0 + 0.55 * (-f[0]).max(0.0);
         ((clip - f[1]) / 6.0).clamp(0.0, 1.0)
     };
-    c.shell(vc, va, vb, frame_angle, 7.0 * mm, 0.4, keep);
+    c.shell(vc, va, vb, frame_angle, 7.0 * mm, 0.3, keep);
 
     // --- soft tissue: scalp, face profile through the soft-tissue landmarks, neck.
     let mut head: Vec<P> = Vec::new();
