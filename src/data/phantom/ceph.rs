@@ -71,7 +71,7 @@ pub fn draw<R: Rng + ?Sized>(c: &mut Canvas, lm: &[P], mm: f32, subject: &Subjec
         let clip = 4.0 + 0.55 * (-f[0]).max(0.0);
         ((clip - f[1]) / 6.0).clamp(0.0, 1.0)
     };
-    c.shell(vc, va, vb, frame_angle, 7.0 * mm, 0.3, keep);
+    c.shell(vc, va, vb, frame_angle, 6.0 * mm, 0.2, keep);
 
     // --- soft tissue: scalp, face profile through the soft-tissue landmarks, neck.
     let mut head: Vec<P> = Vec::new();
@@ -110,10 +110,11 @@ pub fn draw<R: Rng + ?Sized>(c: &mut Canvas, lm: &[P], mm: f32, subject: &Subjec
         add(throat, mul(ey, far)),
         add(at(lm[AR], -40.0, 0.0), mul(ey, far)),
     ]);
-    c.soft_polygon(&head, 1.0);
+    // The head is wide but mostly brain behind bone; keep its soft-tissue
+    // share moderate so the vault reads as a rim over grey.
+    c.soft_polygon(&head, 0.6);
 
-    // Temporal and sphenoid bones overlapping behind the face, occiput
-    // down to the mastoid.
+    // Temporal and sphenoid bones overlapping behind the orbit.
     c.ellipse(
         at(lm[S], -2.0, 16.0),
         30.0 * mm,

@@ -5,7 +5,7 @@
 //! Demographic effects (see `docs/PHANTOMS.md`):
 //! - `sex`: M hands are ~7% larger and their metacarpals ~6% longer, which
 //!   moves all finger landmarks (KP19–KP37) relative to the wrist.
-//! - `age_group` young (9–13 y): hands 5–14% smaller, **open growth plates** — a
+//! - `age_group` young (9–13 y): hands 4–14% smaller, **open growth plates** — a
 //!   dark physis line with a separate epiphysis cap — at the distal radius
 //!   and ulna (right next to KP1, KP3–KP5), at the base of every phalanx
 //!   (just distal to the MCP/PIP/DIP/IP landmarks KP19–KP20, KP22–KP24,
