@@ -68,7 +68,7 @@ pub fn draw<R: Rng + ?Sized>(c: &mut Canvas, lm: &[P], mm: f32, subject: &Subjec
     let (va, vb) = (84.0 * mm, 72.0 * mm);
     let keep = |p: P| {
         let f = to_frame(p);
-        let clip = 4.0 + 0.55 * (-f[0]).max(0.0);
+        let clip = 4.0 + 0.3 * (-f[0]).max(0.0);
         ((clip - f[1]) / 6.0).clamp(0.0, 1.0)
     };
     c.shell(vc, va, vb, frame_angle, 6.0 * mm, 0.2, keep);
@@ -120,16 +120,8 @@ pub fn draw<R: Rng + ?Sized>(c: &mut Canvas, lm: &[P], mm: f32, subject: &Subjec
         30.0 * mm,
         16.0 * mm,
         frame_angle + 0.15,
-        0.8,
-        0.35,
-    );
-    c.ellipse(
-        at(lm[PO], -22.0, -6.0),
-        26.0 * mm,
-        18.0 * mm,
-        frame_angle + 0.9,
-        0.8,
-        0.4,
+        0.9,
+        0.25,
     );
 
     // --- cranial base, sella, petrous bone, ear rods.
@@ -196,8 +188,8 @@ pub fn draw<R: Rng + ?Sized>(c: &mut Canvas, lm: &[P], mm: f32, subject: &Subjec
         15.0 * mm,
         10.0 * mm,
         frame_angle - 0.4,
-        0.25,
-        1.6,
+        0.5,
+        1.0,
     );
     // Ear rod ring: porion is its top.
     let rod_r = 4.5 * mm;
