@@ -290,6 +290,16 @@ impl ShapeModel {
     }
 }
 
+/// Fits a shape model (see [`ShapeModel::fit`]).
+pub fn fit(anatomy: Anatomy, shapes_mm: &[Vec<[f64; 2]>]) -> Result<ShapeModel> {
+    ShapeModel::fit(anatomy, shapes_mm)
+}
+
+/// The model shipped with the library (see [`ShapeModel::embedded`]).
+pub fn embedded(anatomy: Anatomy) -> ShapeModel {
+    ShapeModel::embedded(anatomy)
+}
+
 /// One annotated shape: landmark coordinates in keypoint order.
 pub type Shape = Vec<[f64; 2]>;
 

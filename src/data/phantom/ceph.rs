@@ -68,10 +68,10 @@ pub fn draw<R: Rng + ?Sized>(c: &mut Canvas, lm: &[P], mm: f32, subject: &Subjec
     let (va, vb) = (84.0 * mm, 72.0 * mm);
     let keep = |p: P| {
         let f = to_frame(p);
-        let clip = 4.0 + 0.55 * (-f[0]).max(0.0);
+        let clip = 4.0 + 0.3 * (-f[0]).max(0.0);
         ((clip - f[1]) / 6.0).clamp(0.0, 1.0)
     };
-    c.shell(vc, va, vb, frame_angle, 7.0 * mm, 0.4, keep);
+    c.shell(vc, va, vb, frame_angle, 6.0 * mm, 0.2, keep);
 
     // --- soft tissue: scalp, face profile through the soft-tissue landmarks, neck.
     let mut head: Vec<P> = Vec::new();
@@ -110,25 +110,18 @@ pub fn draw<R: Rng + ?Sized>(c: &mut Canvas, lm: &[P], mm: f32, subject: &Subjec
         add(throat, mul(ey, far)),
         add(at(lm[AR], -40.0, 0.0), mul(ey, far)),
     ]);
-    c.soft_polygon(&head, 1.0);
+    // The head is wide but mostly brain behind bone; keep its soft-tissue
+    // share moderate so the vault reads as a rim over grey.
+    c.soft_polygon(&head, 0.6);
 
-    // Temporal and sphenoid bones overlapping behind the face, occiput
-    // down to the mastoid.
+    // Temporal and sphenoid bones overlapping behind the orbit.
     c.ellipse(
         at(lm[S], -2.0, 16.0),
         30.0 * mm,
         16.0 * mm,
         frame_angle + 0.15,
-        0.8,
-        0.35,
-    );
-    c.ellipse(
-        at(lm[PO], -22.0, -6.0),
-        26.0 * mm,
-        18.0 * mm,
-        frame_angle + 0.9,
-        0.8,
-        0.4,
+        0.9,
+        0.25,
     );
 
     // --- cranial base, sella, petrous bone, ear rods.
@@ -195,8 +188,8 @@ pub fn draw<R: Rng + ?Sized>(c: &mut Canvas, lm: &[P], mm: f32, subject: &Subjec
         15.0 * mm,
         10.0 * mm,
         frame_angle - 0.4,
-        0.25,
-        1.6,
+        0.5,
+        1.0,
     );
     // Ear rod ring: porion is its top.
     let rod_r = 4.5 * mm;

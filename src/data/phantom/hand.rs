@@ -5,7 +5,7 @@
 //! Demographic effects (see `docs/PHANTOMS.md`):
 //! - `sex`: M hands are ~7% larger and their metacarpals ~6% longer, which
 //!   moves all finger landmarks (KP19–KP37) relative to the wrist.
-//! - `age_group` young (9–13 y): hands 5–14% smaller, **open growth plates** — a
+//! - `age_group` young (9–13 y): hands 4–14% smaller, **open growth plates** — a
 //!   dark physis line with a separate epiphysis cap — at the distal radius
 //!   and ulna (right next to KP1, KP3–KP5), at the base of every phalanx
 //!   (just distal to the MCP/PIP/DIP/IP landmarks KP19–KP20, KP22–KP24,
@@ -133,7 +133,7 @@ pub fn draw<R: Rng + ?Sized>(c: &mut Canvas, lm: &[P], mm: f32, subject: &Subjec
     for (f, chain) in FINGERS.iter().enumerate() {
         let tip = lm[*chain.last().unwrap_or(&0)];
         let dir = unit(sub(tip, lm[chain[chain.len() - 2]]));
-        let r = 10.0 * mm * CALIBRE[f];
+        let r = 9.5 * mm * CALIBRE[f];
         let start = if f == 0 { lm[chain[0]] } else { lm[chain[1]] };
         c.soft_capsule(start, add(tip, mul(dir, 2.5 * mm - r * 0.55)), r, 0.95);
         // Pad of the distal phalanx.
@@ -152,8 +152,9 @@ pub fn draw<R: Rng + ?Sized>(c: &mut Canvas, lm: &[P], mm: f32, subject: &Subjec
         add(lm[5], mul(radial, 7.0 * mm)),
         add(lm[17], mul(radial, 6.0 * mm)),
     ];
+    // Finger webs lie about a third of the way up the proximal phalanges.
     for &k in &[21usize, 25, 29, 33] {
-        palm.push(lm[k]);
+        palm.push(lerp(lm[k], lm[k + 1], 0.3));
     }
     palm.push(add(lm[33], mul(radial, -8.0 * mm)));
     palm.push(add(lm[13], mul(radial, -9.0 * mm)));
@@ -232,17 +233,15 @@ pub fn draw<R: Rng + ?Sized>(c: &mut Canvas, lm: &[P], mm: f32, subject: &Subjec
         1.0
     };
     let ossified = ossified.min(1.0);
-    let mut centres: Vec<P> = CARPALS.map(|k| lm[k]).collect();
     let thumb_dir = unit(sub(lm[18], lm[17]));
-    centres.push(sub(lm[17], mul(thumb_dir, 5.0 * mm)));
-    centres.push(add(lerp(lm[13], lm[14], 0.5), mul(prox, 6.0 * mm)));
+    let centres: Vec<P> = CARPALS.map(|k| lm[k]).collect();
     let neighbours: Vec<P> = centres
         .iter()
         .copied()
         .chain((13..18).map(|k| lm[k]))
         .chain([lm[1], lm[3], lm[5]])
         .collect();
-    for (i, &ctr) in centres.iter().enumerate() {
+    for &ctr in &centres {
         let nearest = neighbours
             .iter()
             .filter(|q| dist(**q, ctr) > 0.5)
@@ -251,8 +250,32 @@ pub fn draw<R: Rng + ?Sized>(c: &mut Canvas, lm: &[P], mm: f32, subject: &Subjec
         let r = (0.8 * nearest).clamp(4.0 * mm, 9.0 * mm) * ossified;
         let angle = rng.random_range(0.0..std::f32::consts::PI);
         let elong = 1.0 + 0.25 * rng.random::<f32>();
-        let dens = if young { 0.75 } else { 1.0 } * if i < 7 { 1.0 } else { 0.9 };
-        c.ellipse(ctr, r * elong, r / elong.sqrt(), angle, 0.55, dens);
+        let dens = if young { 0.75 } else { 1.0 };
+        c.ellipse(ctr, r * elong, r / elong.sqrt(), angle, 0.75, dens);
+    }
+    // Distal carpal row under the metacarpal bases: trapezium (thumb),
+    // trapezoid (index), capitate (middle), hamate (ring and little).
+    for (base, r, long) in [
+        (lm[17], 5.5, 1.1),
+        (lm[16], 5.0, 1.0),
+        (lm[15], 7.0, 1.35),
+        (lerp(lm[13], lm[14], 0.5), 6.5, 1.2),
+    ] {
+        let axis = if base == lm[17] {
+            mul(thumb_dir, -1.0)
+        } else {
+            prox
+        };
+        let ctr = add(base, mul(axis, (r * long + 1.2) * mm * ossified));
+        let dens = if young { 0.75 } else { 1.0 };
+        c.ellipse(
+            ctr,
+            r * long * mm * ossified,
+            r * mm * ossified,
+            axis[1].atan2(axis[0]),
+            0.75,
+            dens,
+        );
     }
 
     // --- metacarpals and phalanges.
@@ -276,13 +299,13 @@ pub fn draw<R: Rng + ?Sized>(c: &mut Canvas, lm: &[P], mm: f32, subject: &Subjec
                 sub(p1, mul(u, gap * 0.5))
             };
             let (ra, rb, waist) = if is_mc {
-                (5.4, 6.0, 0.3)
+                (6.2, 6.8, 0.3)
             } else if is_tip {
-                (4.3, 2.8, 0.22)
+                (4.8, 3.0, 0.22)
             } else if j == 1 {
-                (5.8, 4.8, 0.26)
+                (6.6, 5.5, 0.26)
             } else {
-                (4.8, 4.2, 0.24)
+                (5.5, 4.8, 0.24)
             };
             let epi = match (young, is_mc, thumb) {
                 (false, _, _) => Epi::None,

@@ -55,7 +55,8 @@ pub struct PhantomConfig {
 impl PhantomConfig {
     /// Defaults: 384×480 px (portrait, like both real sets). Ceph at
     /// 0.5 mm/px shows 192×240 mm, the ISBI 2015 field of view; hands at
-    /// 0.52 mm/px fill ~85% of the height with an adult-size hand.
+    /// 0.48 mm/px (model millimetres, 50 mm wrist) fill most of the
+    /// frame with an older hand, as in the Digital Hand Atlas.
     pub fn new(anatomy: Anatomy) -> Self {
         Self {
             anatomy,
@@ -65,11 +66,11 @@ impl PhantomConfig {
             height: 480,
             mm_per_px: match anatomy {
                 Anatomy::Ceph => 0.5,
-                Anatomy::Hand => 0.52,
+                Anatomy::Hand => 0.48,
             },
             groups: GroupSpec::balanced(anatomy),
             split: [0.7, 0.1, 0.2],
-            noise: 0.025,
+            noise: 0.015,
         }
     }
 
@@ -216,7 +217,7 @@ fn render_unchecked(cfg: &PhantomConfig, model: &ShapeModel, index: usize) -> (G
         Anatomy::Ceph => ceph::draw(&mut canvas, &lm_f32, mm, &subject, &mut rng),
         Anatomy::Hand => hand::draw(&mut canvas, &lm_f32, mm, &subject, &mut rng),
     }
-    canvas.smooth_soft((4.0 * px_per_mm).round().max(1.0) as usize);
+    canvas.smooth_soft((2.5 * px_per_mm).round().max(1.0) as usize);
     let exposure = Exposure::sample(&mut rng, px_per_mm, cfg.noise as f32);
     let img = raster::expose(&mut canvas, &exposure, 1, &mut rng);
 

@@ -312,7 +312,8 @@ impl Canvas {
         }
     }
 
-    /// Marks a capsule (finger, limb) in the soft-tissue mask.
+    /// Adds a cylinder of soft tissue (finger, thenar) to the soft-tissue
+    /// field, combined by maximum so overlaps do not double.
     pub fn soft_capsule(&mut self, a: P, b: P, r: f32, value: f32) {
         let lo = [a[0].min(b[0]) - r, a[1].min(b[1]) - r];
         let hi = [a[0].max(b[0]) + r, a[1].max(b[1]) + r];
@@ -325,9 +326,11 @@ impl Canvas {
             for x in x0..=x1 {
                 let p = [x as f32 + 0.5, y as f32 + 0.5];
                 let s = (dot(sub(p, a), ab) / l2).clamp(0.0, 1.0);
-                if dist(p, add(a, mul(ab, s))) < r {
+                let d = dist(p, add(a, mul(ab, s)));
+                if d < r {
+                    // A limb is roughly a cylinder: thinner at its silhouette.
                     let v = &mut self.soft[y * self.w + x];
-                    *v = v.max(value);
+                    *v = v.max(value * chord(1.0, d / r).sqrt());
                 }
             }
         }
@@ -443,7 +446,7 @@ impl Exposure {
         let u = |rng: &mut R, a: f32, b: f32| a + (b - a) * rng.random::<f32>();
         Self {
             mu_bone: u(rng, 0.15, 0.2) / px_per_mm,
-            mu_soft: u(rng, 0.30, 0.42),
+            mu_soft: u(rng, 0.6, 0.85),
             background: u(rng, 0.2, 0.36),
             span: u(rng, 0.6, 0.75),
             gamma: u(rng, 0.85, 1.25),
