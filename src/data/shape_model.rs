@@ -489,16 +489,3 @@ mod tests {
         }
     }
 }
-
-#[cfg(test)]
-mod regenerate {
-    /// `cargo test --release --lib -- --ignored regenerate_embedded_shape_models`
-    /// rewrites the embedded models from the shared data.
-    #[test]
-    #[ignore]
-    fn regenerate_embedded_shape_models() {
-        let dir = crate::data::shared_data_dir().expect("shared data directory");
-        let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/data/shape_models");
-        super::write_embedded(&dir, &out).unwrap();
-    }
-}

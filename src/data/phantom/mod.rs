@@ -76,6 +76,9 @@ impl PhantomConfig {
 
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(DataError::Invalid(format!("phantom config: {m}")));
+        if self.n == 0 {
+            return bad("n must be at least 1 image".into());
+        }
         if !(32..=8192).contains(&self.width) || !(32..=8192).contains(&self.height) {
             return bad(format!(
                 "image size {}x{} must be 32..8192 px",
