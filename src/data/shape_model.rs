@@ -126,14 +126,7 @@ impl ShapeModel {
             for (a, r) in aligned.iter_mut().zip(&raw) {
                 *a = rotate(r, best_rotation(r, &mean));
             }
-            let mut m = vec![[0.0; 2]; k];
-            for a in &aligned {
-                for (mp, p) in m.iter_mut().zip(a) {
-                    mp[0] += p[0] / n as f64;
-                    mp[1] += p[1] / n as f64;
-                }
-            }
-            let (m, size) = normalise(&m);
+            let (m, size) = normalise(&mean_shape(&aligned));
             let m: Vec<[f64; 2]> = m.iter().map(|p| [p[0] / size, p[1] / size]).collect();
             let m = rotate(&m, best_rotation(&m, &mean));
             let change: f64 = m
@@ -161,13 +154,7 @@ impl ShapeModel {
         }
         // Exact mean of the aligned shapes (equal to `mean` up to the
         // convergence tolerance), so that coefficient 0 is the data mean.
-        let mut m = vec![[0.0; 2]; k];
-        for a in &aligned {
-            for (mp, p) in m.iter_mut().zip(a) {
-                mp[0] += p[0] / n as f64;
-                mp[1] += p[1] / n as f64;
-            }
-        }
+        let m = mean_shape(&aligned);
         mean = m;
 
         let d = 2 * k;
@@ -353,6 +340,19 @@ pub fn write_embedded(data_dir: &std::path::Path, out_dir: &std::path::Path) -> 
         )?;
     }
     Ok(())
+}
+
+/// Point-wise mean of equally long shapes.
+fn mean_shape(shapes: &[Vec<[f64; 2]>]) -> Vec<[f64; 2]> {
+    let n = shapes.len() as f64;
+    let mut m = vec![[0.0; 2]; shapes.first().map_or(0, Vec::len)];
+    for s in shapes {
+        for (mp, p) in m.iter_mut().zip(s) {
+            mp[0] += p[0] / n;
+            mp[1] += p[1] / n;
+        }
+    }
+    m
 }
 
 #[cfg(test)]

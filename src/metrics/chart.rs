@@ -94,14 +94,17 @@ fn draw_panel<DB: DrawingBackend>(
         }))?
         .label("randomised attributes: mean")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 10, y)], ORANGE.stroke_width(2)));
-    chart.draw_series(report.keypoints.iter().enumerate().filter_map(|(i, kp)| {
-        kp.flagged.iter().any(|f| f == attr).then(|| {
-            Text::new(
-                "★",
-                (i as f64 + 0.3, dp[i] + ymax * 0.06),
-                ("sans-serif", 14).into_font().color(&RED),
-            )
-        })
+    let flagged = report
+        .keypoints
+        .iter()
+        .enumerate()
+        .filter(|(_, kp)| kp.flagged.iter().any(|f| f == attr));
+    chart.draw_series(flagged.map(|(i, _)| {
+        Text::new(
+            "★",
+            (i as f64 + 0.3, dp[i] + ymax * 0.06),
+            ("sans-serif", 14).into_font().color(&RED),
+        )
     }))?;
     chart
         .configure_series_labels()

@@ -268,8 +268,11 @@ impl PredictionTable {
     }
 }
 
+/// A prediction row with its image's attribute values (in column order).
+pub type LabelledRow = (PredictionRow, Vec<String>);
+
 /// Writes prediction rows as CSV text with the given attribute columns.
-pub fn write_csv(rows: &[(PredictionRow, Vec<String>)], attr_names: &[String]) -> String {
+pub fn write_csv(rows: &[LabelledRow], attr_names: &[String]) -> String {
     let mut out = REQUIRED_COLUMNS.join(",");
     for a in attr_names {
         out.push(',');

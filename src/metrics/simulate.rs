@@ -7,7 +7,7 @@
 //! keypoint's base error, plus `extra_mm` for each injected bias whose keypoint
 //! and group match the image.
 use super::error::{MetricsError, Result};
-use super::predictions::PredictionRow;
+use super::predictions::{LabelledRow, PredictionRow};
 use crate::data::{Dataset, Split};
 use crate::rng::stream_rng;
 use rand_distr::{Distribution, Normal};
@@ -84,7 +84,7 @@ pub fn simulate(
     dataset: &Dataset,
     split: Option<Split>,
     model: &ErrorModel,
-) -> Result<(Vec<(PredictionRow, Vec<String>)>, Vec<String>)> {
+) -> Result<(Vec<LabelledRow>, Vec<String>)> {
     let k = dataset.n_landmarks();
     let base = match model.base_mm.len() {
         1 => vec![model.base_mm[0]; k],
@@ -131,14 +131,14 @@ pub fn simulate(
             .iter()
             .map(|a| s.attributes.get(a).cloned().unwrap_or_default())
             .collect();
-        for kp in 0..k {
+        for (kp, base_kp) in base.iter().enumerate() {
             let extra: f64 = model
                 .biases
                 .iter()
                 .filter(|b| b.keypoint == kp + 1 && s.attributes.values().any(|g| *g == b.group))
                 .map(|b| b.extra_mm)
                 .sum();
-            let target_mm = (base[kp] + extra).max(0.0);
+            let target_mm = (base_kp + extra).max(0.0);
             let sigma_px = target_mm / rayleigh_mean / s.mm_per_px;
             let (dx, dy) = if sigma_px > 0.0 {
                 let n =

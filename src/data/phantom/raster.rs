@@ -246,12 +246,7 @@ impl Canvas {
         if poly.len() < 3 {
             return;
         }
-        let lo = poly
-            .iter()
-            .fold([f32::MAX; 2], |m, p| [m[0].min(p[0]), m[1].min(p[1])]);
-        let hi = poly
-            .iter()
-            .fold([f32::MIN; 2], |m, p| [m[0].max(p[0]), m[1].max(p[1])]);
+        let (lo, hi) = poly_bounds(poly);
         let Some((x0, y0, x1, y1)) = self.bbox(lo, hi) else {
             return;
         };
@@ -277,12 +272,7 @@ impl Canvas {
         if poly.len() < 3 {
             return;
         }
-        let lo = poly
-            .iter()
-            .fold([f32::MAX; 2], |m, p| [m[0].min(p[0]), m[1].min(p[1])]);
-        let hi = poly
-            .iter()
-            .fold([f32::MIN; 2], |m, p| [m[0].max(p[0]), m[1].max(p[1])]);
+        let (lo, hi) = poly_bounds(poly);
         let Some((x0, y0, x1, y1)) = self.bbox(lo, hi) else {
             return;
         };
@@ -346,6 +336,17 @@ impl Canvas {
 }
 
 /// Even-odd point-in-polygon test.
+/// Corners of a polygon's axis-aligned bounding box.
+fn poly_bounds(poly: &[P]) -> (P, P) {
+    poly.iter()
+        .fold(([f32::MAX; 2], [f32::MIN; 2]), |(lo, hi), p| {
+            (
+                [lo[0].min(p[0]), lo[1].min(p[1])],
+                [hi[0].max(p[0]), hi[1].max(p[1])],
+            )
+        })
+}
+
 pub fn inside(poly: &[P], p: P) -> bool {
     let mut c = false;
     let n = poly.len();
