@@ -5,4 +5,5 @@
 pub mod data;
 pub mod io;
 pub mod metrics;
+pub mod publish;
 pub mod rng;
