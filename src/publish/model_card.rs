@@ -282,6 +282,9 @@ fn write_evaluation(s: &mut String, m: &ModelManifest, mt: &ModelMetrics) -> std
     Ok(())
 }
 
+/// A group and its success rate (fraction 0–1).
+type GroupRate<'a> = (&'a str, f64);
+
 /// One (keypoint, attribute) gap, for sorting across the whole model.
 struct Gap<'a> {
     keypoint: usize,
@@ -292,7 +295,7 @@ struct Gap<'a> {
 
 impl Gap<'_> {
     /// Best- and worst-served group with their success rates.
-    fn extremes(&self) -> Option<((&str, f64), (&str, f64))> {
+    fn extremes(&self) -> Option<(GroupRate<'_>, GroupRate<'_>)> {
         let rates = || {
             self.gap
                 .success_rate
