@@ -104,7 +104,7 @@ fn write_model(s: &mut String, m: &ModelManifest) -> std::fmt::Result {
     writeln!(s, "| Keypoint | Name |\n|---|---|")?;
     for (i, name) in m.landmark_names.iter().enumerate() {
         match long_name(i, name) {
-            Some(long) => writeln!(s, "| KP{} | {} ({long}) |", i + 1, cell(name))?,
+            Some(long) => writeln!(s, "| KP{} | {}: {long} |", i + 1, cell(name))?,
             None => writeln!(s, "| KP{} | {} |", i + 1, cell(name))?,
         }
     }
@@ -373,11 +373,11 @@ fn write_bias(s: &mut String, m: &ModelManifest, mt: &ModelMetrics) -> std::fmt:
         };
         writeln!(
             s,
-            "| {} | {} | {:.0} | {best} | {worst} | {:.3} | {} |",
+            "| {} | {} | {:.0} | {best} | {worst} | {} | {} |",
             cell(&g.label),
             attr_label(g.attr),
             100.0 * g.gap.dp,
-            g.gap.p_holm,
+            p_value(g.gap.p_holm),
             if g.gap.flagged { "⚠ flagged" } else { "" }
         )?;
     }
@@ -431,8 +431,8 @@ fn sentence(g: &Gap, phi: f64) -> String {
         "significant after Holm correction".to_string()
     } else {
         format!(
-            "not significant after Holm correction, p = {:.3}",
-            g.gap.p_holm
+            "not significant after Holm correction, p = {}",
+            p_value(g.gap.p_holm)
         )
     };
     format!(
@@ -500,6 +500,19 @@ fn attr_label(attr: &str) -> String {
         "all attributes combined".into()
     } else {
         cell(attr)
+    }
+}
+
+/// Enough digits that a p-value just under α (0.0498) does not print as α.
+fn p_value(p: f64) -> String {
+    if !p.is_finite() {
+        "–".into()
+    } else if p >= 0.1 {
+        format!("{p:.2}")
+    } else if p >= 0.0001 {
+        format!("{p:.4}")
+    } else {
+        "< 0.0001".into()
     }
 }
 
@@ -609,7 +622,7 @@ mod tests {
         );
         // Only the injected bias is flagged.
         assert_eq!(card.matches("⚠ flagged").count(), 1, "{card}");
-        assert!(card.contains("A (subspinale (A point))"), "{card}");
+        assert!(card.contains("| KP5 | A: subspinale (A point) |"), "{card}");
     }
 
     #[test]
