@@ -1,0 +1,367 @@
+//! `manifest.json` of a published model (schema "fairmark.model/1"): everything
+//! needed to reload the model, check its weights and say what it was trained
+//! on and how fair it was on its test split.
+use super::error::{PublishError, Result};
+use crate::data::Anatomy;
+use crate::metrics::privacy::PrivacyResult;
+use crate::metrics::report::{AuditReport, ByThreshold, JOINT};
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub const MODEL_SCHEMA: &str = "fairmark.model/1";
+/// File name of the manifest inside a model directory.
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// File name of the model card inside a model directory.
+pub const MODEL_CARD_FILE: &str = "MODEL_CARD.md";
+
+/// Numeric precision of the stored weights.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    #[default]
+    F32,
+    F16,
+}
+
+impl Precision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::F32 => "f32",
+            Self::F16 => "f16",
+        }
+    }
+}
+
+/// The weights file of a model and what its bytes must hash to.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeightsInfo {
+    /// Plain file name inside the model directory, e.g. `weights.bpk`.
+    pub file: String,
+    /// Lower-case hex SHA-256 of the file's bytes.
+    pub sha256: String,
+    pub bytes: u64,
+    pub precision: Precision,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrainingData {
+    pub description: String,
+    pub n_train: usize,
+    pub n_val: usize,
+    pub n_test: usize,
+    /// How the data was made or where it came from, e.g.
+    /// `fairmark synth dataset --kind ceph --n 400 --seed 1`.
+    pub source: String,
+}
+
+impl TrainingData {
+    /// Whether the training images are synthetic phantoms (the model card then
+    /// warns that results on real radiographs may differ).
+    pub fn is_synthetic(&self) -> bool {
+        let text = format!("{} {}", self.source, self.description).to_ascii_lowercase();
+        ["synth", "phantom", "simulated"]
+            .iter()
+            .any(|w| text.contains(w))
+    }
+}
+
+/// Accuracy of one group (or of all test images).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupMetrics {
+    pub n_images: usize,
+    pub mre_mm: f64,
+    pub mre_std_mm: f64,
+    /// SDR in percent (0–100) by threshold key ("2", "2.5", …).
+    pub sdr: ByThreshold<f64>,
+}
+
+/// The per-keypoint fairness gap of one keypoint for one attribute.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeypointGap {
+    /// Demographic parity gap of SDR@φ (fraction 0–1): best minus worst group.
+    pub dp: f64,
+    /// Permutation p-value after Holm correction over the keypoints.
+    pub p_holm: f64,
+    /// Whether `p_holm < alpha`.
+    pub flagged: bool,
+    /// SDR@φ (fraction 0–1) of each group, to say who is served worse.
+    pub success_rate: IndexMap<String, f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeypointMetrics {
+    /// 1-based.
+    pub keypoint: usize,
+    pub name: String,
+    pub mre_mm: f64,
+    /// Attribute (or `joint`) → gap.
+    pub gaps: IndexMap<String, KeypointGap>,
+}
+
+/// Test-split metrics of a published model, taken from an [`AuditReport`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelMetrics {
+    pub n_images: usize,
+    pub n_keypoints: usize,
+    pub thresholds_mm: Vec<f64>,
+    /// Success radius φ of the per-keypoint DP, in mm.
+    pub dp_threshold_mm: f64,
+    pub alpha: f64,
+    /// Rounds of the permutation test behind `p_holm`.
+    pub rounds: usize,
+    pub attributes: Vec<String>,
+    pub overall: GroupMetrics,
+    /// Attribute (and `joint` for several attributes) → group → accuracy.
+    pub groups: IndexMap<String, IndexMap<String, GroupMetrics>>,
+    /// REN per attribute.
+    pub ren: IndexMap<String, f64>,
+    pub keypoints: Vec<KeypointMetrics>,
+    /// Mean per-keypoint DP per attribute.
+    pub dp_mean: IndexMap<String, f64>,
+    /// Attribute inferred from the error pattern (the privacy attack), if run.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub privacy: IndexMap<String, PrivacyResult>,
+}
+
+impl ModelMetrics {
+    /// Copies the metrics a model card needs out of an audit report. With one
+    /// attribute the report's `joint` grouping repeats that attribute, so it is
+    /// left out.
+    pub fn from_report(report: &AuditReport) -> Self {
+        let keep = |name: &str| name != JOINT || report.attributes.len() > 1;
+        let group_metrics = |n: usize, mre: f64, std: f64, sdr: &ByThreshold<f64>| GroupMetrics {
+            n_images: n,
+            mre_mm: mre,
+            mre_std_mm: std,
+            sdr: sdr.clone(),
+        };
+        let keypoints = report
+            .keypoints
+            .iter()
+            .map(|kp| KeypointMetrics {
+                keypoint: kp.keypoint,
+                name: kp.name.clone(),
+                mre_mm: kp.mre_mm,
+                gaps: kp
+                    .dp
+                    .iter()
+                    .filter(|(a, _)| keep(a))
+                    .map(|(a, &dp)| {
+                        let gap = KeypointGap {
+                            dp,
+                            p_holm: kp.p_holm.get(a).copied().unwrap_or(f64::NAN),
+                            flagged: kp.flagged.contains(a),
+                            success_rate: kp.success_rate.get(a).cloned().unwrap_or_default(),
+                        };
+                        (a.clone(), gap)
+                    })
+                    .collect(),
+            })
+            .collect();
+        Self {
+            n_images: report.n_images,
+            n_keypoints: report.n_keypoints,
+            thresholds_mm: report.thresholds_mm.clone(),
+            dp_threshold_mm: report.dp_threshold_mm,
+            alpha: report.alpha,
+            rounds: report.rounds,
+            attributes: report.attributes.clone(),
+            overall: group_metrics(
+                report.n_images,
+                report.overall.mre_mm,
+                report.overall.mre_std_mm,
+                &report.overall.sdr,
+            ),
+            groups: report
+                .groups
+                .iter()
+                .filter(|(a, _)| keep(a))
+                .map(|(a, gs)| {
+                    let gs = gs
+                        .iter()
+                        .map(|(g, s)| {
+                            (
+                                g.clone(),
+                                group_metrics(s.n_images, s.mre_mm, s.mre_std_mm, &s.sdr),
+                            )
+                        })
+                        .collect();
+                    (a.clone(), gs)
+                })
+                .collect(),
+            ren: report.ren.clone(),
+            keypoints,
+            dp_mean: report
+                .dp_mean
+                .iter()
+                .filter(|(a, _)| keep(a))
+                .map(|(a, v)| (a.clone(), *v))
+                .collect(),
+            privacy: report.privacy.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelManifest {
+    pub schema: String,
+    pub name: String,
+    /// Training method, e.g. "unet", "idfopnet", "groupdro".
+    pub method: String,
+    /// The full model and training config, as the model code wrote it.
+    pub config: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anatomy: Option<Anatomy>,
+    /// Keypoint order (KP1 first).
+    pub landmark_names: Vec<String>,
+    /// Width and height of the model input, in pixels.
+    pub input_size: [usize; 2],
+    /// Attributes and their groups known from the training data.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, Vec<String>>,
+    /// Typical pixel spacing of the training images, mm per pixel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mm_per_px: Option<f64>,
+    pub training_data: TrainingData,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<ModelMetrics>,
+    pub weights: WeightsInfo,
+    pub fairmark_version: String,
+    /// Creation time as given by the caller (the library never reads the
+    /// clock, so publishing twice gives the same files).
+    pub created: String,
+}
+
+impl ModelManifest {
+    /// A manifest with the required fields; the optional ones start empty and
+    /// `weights` is filled in by [`super::publish_dir`] / [`super::fill_weights`].
+    pub fn new(
+        name: impl Into<String>,
+        method: impl Into<String>,
+        config: serde_json::Value,
+        landmark_names: Vec<String>,
+        input_size: [usize; 2],
+        training_data: TrainingData,
+        created: impl Into<String>,
+    ) -> Self {
+        Self {
+            schema: MODEL_SCHEMA.into(),
+            name: name.into(),
+            method: method.into(),
+            config,
+            anatomy: None,
+            landmark_names,
+            input_size,
+            attributes: BTreeMap::new(),
+            mm_per_px: None,
+            training_data,
+            metrics: None,
+            weights: WeightsInfo::default(),
+            fairmark_version: env!("CARGO_PKG_VERSION").into(),
+            created: created.into(),
+        }
+    }
+
+    /// Parses a manifest; `path` only names the source in errors.
+    pub fn from_json(path: &Path, text: &str) -> Result<Self> {
+        // Schema first, from a loose parse: a manifest of another schema should
+        // be reported as such, not as a missing field of this one.
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| json_error(path, &e))?;
+        let found = value.get("schema").and_then(|s| s.as_str()).unwrap_or("");
+        if found != MODEL_SCHEMA {
+            return Err(PublishError::WrongSchema {
+                path: path.into(),
+                found: found.into(),
+                expected: MODEL_SCHEMA.into(),
+            });
+        }
+        // Parse the text again rather than the value, so errors carry a line.
+        let manifest: Self = serde_json::from_str(text).map_err(|e| json_error(path, &e))?;
+        manifest.validate(path)?;
+        Ok(manifest)
+    }
+
+    /// Pretty JSON with a final newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self)
+            .unwrap_or_else(|e| unreachable!("a manifest always serialises: {e}"));
+        s.push('\n');
+        s
+    }
+
+    /// Checks what serde cannot: sizes, names and a weights file name that
+    /// stays inside the model directory.
+    pub fn validate(&self, path: &Path) -> Result<()> {
+        let bad = |m: String| Err(PublishError::invalid(path, m));
+        if self.name.trim().is_empty() {
+            return bad("model name is empty".into());
+        }
+        if self.landmark_names.is_empty() {
+            return bad("landmark_names is empty".into());
+        }
+        if let Some(a) = self.anatomy {
+            if a.n_landmarks() != self.landmark_names.len() {
+                return bad(format!(
+                    "anatomy {a} has {} landmarks but landmark_names has {}",
+                    a.n_landmarks(),
+                    self.landmark_names.len()
+                ));
+            }
+        }
+        if self.input_size.contains(&0) {
+            return bad(format!(
+                "input_size must be positive, got {:?}",
+                self.input_size
+            ));
+        }
+        if let Some(s) = self.mm_per_px {
+            if !(s.is_finite() && s > 0.0) {
+                return bad(format!("mm_per_px must be > 0, got {s}"));
+            }
+        }
+        check_file_name(path, &self.weights.file)?;
+        let h = &self.weights.sha256;
+        if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return bad(format!(
+                "weights.sha256 must be 64 hex characters, got {h:?}"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A weights file name must be a plain name: a manifest must not make the
+/// loader read (or the publisher write) outside the model directory.
+pub(crate) fn check_file_name(path: &Path, file: &str) -> Result<()> {
+    let plain = !file.is_empty()
+        && file != "."
+        && file != ".."
+        && !file.contains(['/', '\\', ':', '\0'])
+        && file != MANIFEST_FILE
+        && file != MODEL_CARD_FILE;
+    if plain {
+        Ok(())
+    } else {
+        Err(PublishError::invalid(
+            path,
+            format!("weights file name {file:?} must be a plain file name inside the model directory (not {MANIFEST_FILE} or {MODEL_CARD_FILE})"),
+        ))
+    }
+}
+
+fn json_error(path: &Path, e: &serde_json::Error) -> PublishError {
+    PublishError::InvalidManifest {
+        path: path.into(),
+        line: e.line(),
+        column: e.column(),
+        // serde_json appends "at line L column C"; the message already leads with it.
+        problem: e
+            .to_string()
+            .rsplit_once(" at line ")
+            .map(|(m, _)| m.to_string())
+            .unwrap_or_else(|| e.to_string()),
+    }
+}

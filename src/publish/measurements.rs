@@ -1,0 +1,390 @@
+//! Clinical measurements from detected landmarks: the cephalometric angles
+//! orthodontists read first (SNA, SNB, ANB, FMA) and two lengths; for hands,
+//! finger lengths and a check of the 50 mm wrist convention.
+//!
+//! Points are in image pixels (y down), keypoint order as in
+//! [`Anatomy::landmark_names`].
+use crate::data::anatomy::{Anatomy, HAND_WRIST_ENDPOINTS, HAND_WRIST_MM};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum MeasurementError {
+    #[error("{anatomy} measurements need {expected} landmarks, got {got}")]
+    WrongCount {
+        anatomy: Anatomy,
+        expected: usize,
+        got: usize,
+    },
+    #[error("landmark KP{keypoint} ({name}) is not a finite point")]
+    NonFinite { keypoint: usize, name: String },
+    #[error("pixel spacing must be a positive number of mm per pixel, got {0}")]
+    BadSpacing(f64),
+    /// Coinciding landmarks: an angle or scale is undefined.
+    #[error("{0}")]
+    Degenerate(String),
+}
+
+pub type Result<T, E = MeasurementError> = std::result::Result<T, E>;
+
+/// Cephalometric measurements of one image.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CephMeasurements {
+    /// Angle S–N–A in degrees (maxillary position relative to the skull base).
+    pub sna_deg: f64,
+    /// Angle S–N–B in degrees (mandibular position).
+    pub snb_deg: f64,
+    /// SNA − SNB, signed: positive when the maxilla lies ahead of the mandible.
+    pub anb_deg: f64,
+    /// Angle between the Frankfort horizontal (Po–Or) and the mandibular plane
+    /// (Go–Me), 0–90°.
+    pub fma_deg: f64,
+    /// Anterior skull-base length S–N, in mm.
+    pub s_n_mm: f64,
+    /// Lower anterior face height ANS–Me, in mm.
+    pub ans_me_mm: f64,
+    pub mm_per_px: f64,
+}
+
+// Indices into the 10 ceph landmarks (see `CEPH_LANDMARKS`).
+const S: usize = 0;
+const N: usize = 1;
+const OR: usize = 2;
+const PO: usize = 3;
+const A: usize = 4;
+const B: usize = 5;
+const ME: usize = 7;
+const GO: usize = 8;
+const ANS: usize = 9;
+
+/// SNA, SNB, ANB, FMA and the S–N and ANS–Me lengths from the 10 ceph
+/// landmarks (S, N, Or, Po, A, B, Pog, Me, Go, ANS).
+pub fn ceph_measurements(points: &[[f64; 2]], mm_per_px: f64) -> Result<CephMeasurements> {
+    check_points(Anatomy::Ceph, points)?;
+    check_spacing(mm_per_px)?;
+    let p = |i: usize| points[i];
+    let sna = angle_at(p(N), p(S), p(A), "S, N and A")?;
+    let snb = angle_at(p(N), p(S), p(B), "S, N and B")?;
+    let fma = line_angle(
+        [p(PO), p(OR)],
+        [p(GO), p(ME)],
+        "Po–Or (Frankfort) and Go–Me (mandibular plane)",
+    )?;
+    Ok(CephMeasurements {
+        sna_deg: sna,
+        snb_deg: snb,
+        anb_deg: sna - snb,
+        fma_deg: fma,
+        s_n_mm: dist(p(S), p(N)) * mm_per_px,
+        ans_me_mm: dist(p(ANS), p(ME)) * mm_per_px,
+        mm_per_px,
+    })
+}
+
+/// Where the pixel spacing of a hand measurement came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpacingSource {
+    /// Given by the caller (e.g. from the image's metadata).
+    Given,
+    /// Derived from the 50 mm wrist convention (Payer et al. 2019).
+    WristConvention,
+}
+
+/// Length of one finger along its joints, MCP to tip.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FingerLength {
+    /// "thumb", "index", "middle", "ring", "little".
+    pub finger: String,
+    /// Landmark names of the chain, MCP first.
+    pub landmarks: Vec<String>,
+    pub length_px: f64,
+    pub length_mm: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HandMeasurements {
+    pub mm_per_px: f64,
+    pub spacing_source: SpacingSource,
+    /// Distance between the wrist endpoints (KP2, KP6).
+    pub wrist_width_px: f64,
+    pub wrist_width_mm: f64,
+    /// `wrist_width_mm − 50`; 0 by construction under the wrist convention.
+    pub wrist_deviation_mm: f64,
+    /// Whether the wrist width is within [`WRIST_TOLERANCE_MM`] of 50 mm, i.e.
+    /// the given spacing and the convention agree.
+    pub wrist_plausible: bool,
+    pub fingers: Vec<FingerLength>,
+}
+
+/// How far a measured wrist width may stray from the 50 mm convention before
+/// the spacing or the wrist landmarks are suspect. Real wrists vary by about
+/// ±20 % with age and sex, so 10 mm flags gross errors (a spacing off by a
+/// factor, a misplaced endpoint), not anatomy.
+pub const WRIST_TOLERANCE_MM: f64 = 10.0;
+
+const FINGERS: [&str; 5] = ["thumb", "index", "middle", "ring", "little"];
+
+/// Finger lengths (MCP → … → tip) and the wrist check from the 37 hand
+/// landmarks. Without `mm_per_px` the spacing follows the 50 mm wrist
+/// convention.
+pub fn hand_measurements(points: &[[f64; 2]], mm_per_px: Option<f64>) -> Result<HandMeasurements> {
+    check_points(Anatomy::Hand, points)?;
+    let (a, b) = HAND_WRIST_ENDPOINTS;
+    let wrist_px = dist(points[a], points[b]);
+    let (spacing, source) = match mm_per_px {
+        Some(s) => {
+            check_spacing(s)?;
+            (s, SpacingSource::Given)
+        }
+        None => {
+            if wrist_px <= 1e-9 {
+                return Err(MeasurementError::Degenerate(
+                    "the wrist endpoints KP2 and KP6 coincide, so the 50 mm convention gives no scale; pass the pixel spacing".into(),
+                ));
+            }
+            (HAND_WRIST_MM / wrist_px, SpacingSource::WristConvention)
+        }
+    };
+    let names = Anatomy::Hand.landmark_names();
+    // The finger chains come from the landmark names (`thumb_mcp`, …,
+    // `thumb_tip`), the one place the hand numbering is defined.
+    let fingers = FINGERS
+        .iter()
+        .map(|finger| {
+            let prefix = format!("{finger}_");
+            let chain: Vec<usize> = names
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| n.starts_with(&prefix) && !n.ends_with("_mc_base"))
+                .map(|(i, _)| i)
+                .collect();
+            let length_px: f64 = chain
+                .windows(2)
+                .map(|w| dist(points[w[0]], points[w[1]]))
+                .sum();
+            FingerLength {
+                finger: finger.to_string(),
+                landmarks: chain.iter().map(|&i| names[i].clone()).collect(),
+                length_px,
+                length_mm: length_px * spacing,
+            }
+        })
+        .collect();
+    let wrist_mm = wrist_px * spacing;
+    Ok(HandMeasurements {
+        mm_per_px: spacing,
+        spacing_source: source,
+        wrist_width_px: wrist_px,
+        wrist_width_mm: wrist_mm,
+        wrist_deviation_mm: wrist_mm - HAND_WRIST_MM,
+        wrist_plausible: (wrist_mm - HAND_WRIST_MM).abs() <= WRIST_TOLERANCE_MM,
+        fingers,
+    })
+}
+
+fn check_points(anatomy: Anatomy, points: &[[f64; 2]]) -> Result<()> {
+    if points.len() != anatomy.n_landmarks() {
+        return Err(MeasurementError::WrongCount {
+            anatomy,
+            expected: anatomy.n_landmarks(),
+            got: points.len(),
+        });
+    }
+    if let Some(i) = points
+        .iter()
+        .position(|p| !(p[0].is_finite() && p[1].is_finite()))
+    {
+        return Err(MeasurementError::NonFinite {
+            keypoint: i + 1,
+            name: anatomy.landmark_names()[i].clone(),
+        });
+    }
+    Ok(())
+}
+
+fn check_spacing(s: f64) -> Result<()> {
+    if s.is_finite() && s > 0.0 {
+        Ok(())
+    } else {
+        Err(MeasurementError::BadSpacing(s))
+    }
+}
+
+fn dist(p: [f64; 2], q: [f64; 2]) -> f64 {
+    (p[0] - q[0]).hypot(p[1] - q[1])
+}
+
+fn sub(p: [f64; 2], q: [f64; 2]) -> [f64; 2] {
+    [p[0] - q[0], p[1] - q[1]]
+}
+
+/// Angle between two vectors in degrees, 0–180; `None` for a zero vector.
+fn vector_angle(u: [f64; 2], v: [f64; 2]) -> Option<f64> {
+    let (nu, nv) = (u[0].hypot(u[1]), v[0].hypot(v[1]));
+    if nu <= 1e-12 || nv <= 1e-12 {
+        return None;
+    }
+    // atan2 of cross and dot stays accurate near 0° and 180°, unlike acos.
+    let cross = u[0] * v[1] - u[1] * v[0];
+    let dot = u[0] * v[0] + u[1] * v[1];
+    Some(cross.abs().atan2(dot).to_degrees())
+}
+
+/// Angle at `vertex` between the rays to `p` and `q`, in degrees.
+fn angle_at(vertex: [f64; 2], p: [f64; 2], q: [f64; 2], what: &str) -> Result<f64> {
+    vector_angle(sub(p, vertex), sub(q, vertex)).ok_or_else(|| {
+        MeasurementError::Degenerate(format!("angle of {what}: two of the points coincide"))
+    })
+}
+
+/// Acute angle between two lines given by point pairs, in degrees (0–90).
+fn line_angle(l1: [[f64; 2]; 2], l2: [[f64; 2]; 2], what: &str) -> Result<f64> {
+    let a = vector_angle(sub(l1[1], l1[0]), sub(l2[1], l2[0])).ok_or_else(|| {
+        MeasurementError::Degenerate(format!(
+            "angle between {what}: a line's two points coincide"
+        ))
+    })?;
+    Ok(a.min(180.0 - a))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::anatomy::CEPH_LANDMARKS;
+    use crate::data::shape_model::ShapeModel;
+
+    fn close(a: f64, b: f64, tol: f64) {
+        assert!((a - b).abs() <= tol, "{a} vs {b}");
+    }
+
+    #[test]
+    fn hand_computed_ceph_angles() {
+        // N at the origin, S 10 px behind it: NS = (−10, 0).
+        // A straight below N: NA = (0, 10) ⟂ NS → SNA = 90°.
+        // B at (−10, 10): NB = (−10, 10), 45° from NS → SNB = 45°, ANB = 45°.
+        // Frankfort Po(0,0)→Or(10,0) is horizontal; mandibular plane
+        // Go(0,20)→Me(10,30) rises at 45° → FMA = 45°.
+        // S–N = 10 px, ANS(7,26)→Me(10,30) = (3,4) = 5 px; at 0.5 mm/px: 5 and 2.5 mm.
+        let mut p = [[0.0; 2]; 10];
+        p[S] = [-10.0, 0.0];
+        p[N] = [0.0, 0.0];
+        p[A] = [0.0, 10.0];
+        p[B] = [-10.0, 10.0];
+        p[PO] = [0.0, 0.0];
+        p[OR] = [10.0, 0.0];
+        p[GO] = [0.0, 20.0];
+        p[ME] = [10.0, 30.0];
+        p[ANS] = [7.0, 26.0];
+        p[6] = [5.0, 30.0]; // Pog: not used
+        let m = ceph_measurements(&p, 0.5).unwrap();
+        close(m.sna_deg, 90.0, 1e-9);
+        close(m.snb_deg, 45.0, 1e-9);
+        close(m.anb_deg, 45.0, 1e-9);
+        close(m.fma_deg, 45.0, 1e-9);
+        close(m.s_n_mm, 5.0, 1e-12);
+        close(m.ans_me_mm, 2.5, 1e-12);
+        // A mandibular plane drawn the other way round gives the same FMA.
+        p.swap(GO, ME);
+        close(ceph_measurements(&p, 0.5).unwrap().fma_deg, 45.0, 1e-9);
+    }
+
+    #[test]
+    fn mean_shape_has_typical_values() {
+        // Embedded mean shape (ISBI indices; unit centroid size):
+        // S = (−0.21927, −0.28264), N = (0.08222, −0.31906), A = (0.08011, −0.03578).
+        // NS = (−0.30149, 0.03642), |NS| = 0.30368; NA = (−0.00211, 0.28328), |NA| = 0.28329.
+        // NS·NA = 0.000636 + 0.010317 = 0.010953; cos = 0.010953 / 0.086031 = 0.12732
+        // → SNA = 82.69° (textbook norm 82 ± 2°). Likewise B = (0.05994, 0.14185)
+        // gives SNB = 80.34° (norm 80 ± 2°), so ANB = 2.34° (norm 2 ± 2°).
+        // Po→Or = (0.35527, 0.00150) and Go→Me = (0.28722, 0.16153): FMA = 29.35° − 0.24° = 29.11°.
+        // S–N = 0.30368 × 194.41 mm (reference size) = 59.04 mm.
+        let model = ShapeModel::embedded(Anatomy::Ceph);
+        let mm_per_px = 0.1;
+        let to_px = model.reference_size_mm / mm_per_px;
+        let pts: Vec<[f64; 2]> = CEPH_LANDMARKS
+            .iter()
+            .map(|l| {
+                let p = model.mean[l.2];
+                [p[0] * to_px + 900.0, p[1] * to_px + 1100.0]
+            })
+            .collect();
+        let m = ceph_measurements(&pts, mm_per_px).unwrap();
+        close(m.sna_deg, 82.69, 0.01);
+        close(m.snb_deg, 80.34, 0.01);
+        close(m.anb_deg, 2.34, 0.01);
+        close(m.fma_deg, 29.11, 0.01);
+        close(m.s_n_mm, 59.04, 0.01);
+    }
+
+    #[test]
+    fn ceph_input_errors() {
+        let p = vec![[1.0, 2.0]; 9];
+        assert!(matches!(
+            ceph_measurements(&p, 0.1),
+            Err(MeasurementError::WrongCount {
+                expected: 10,
+                got: 9,
+                ..
+            })
+        ));
+        let mut p = vec![[0.0, 0.0]; 10];
+        for (i, q) in p.iter_mut().enumerate() {
+            *q = [i as f64, (i * i) as f64];
+        }
+        p[4][1] = f64::NAN;
+        let e = ceph_measurements(&p, 0.1).unwrap_err().to_string();
+        assert!(e.contains("KP5 (A)"), "{e}");
+        p[4][1] = 3.0;
+        assert!(ceph_measurements(&p, 0.1).is_ok());
+        assert!(matches!(
+            ceph_measurements(&p, 0.0),
+            Err(MeasurementError::BadSpacing(_))
+        ));
+        p[S] = p[N];
+        let e = ceph_measurements(&p, 0.1).unwrap_err().to_string();
+        assert!(e.contains("coincide"), "{e}");
+    }
+
+    #[test]
+    fn hand_finger_lengths_and_wrist_check() {
+        let names = Anatomy::Hand.landmark_names();
+        let idx = |n: &str| names.iter().position(|x| x == n).unwrap();
+        let mut p = vec![[0.0, 0.0]; 37];
+        for (i, q) in p.iter_mut().enumerate() {
+            *q = [i as f64, 0.0];
+        }
+        p[1] = [0.0, 500.0];
+        p[5] = [100.0, 500.0]; // wrist: 100 px
+        p[idx("thumb_mcp")] = [0.0, 0.0];
+        p[idx("thumb_ip")] = [0.0, 10.0];
+        p[idx("thumb_tip")] = [0.0, 20.0];
+        // 100 px = 50 mm → 0.5 mm/px; thumb: 20 px = 10 mm.
+        let m = hand_measurements(&p, None).unwrap();
+        assert_eq!(m.spacing_source, SpacingSource::WristConvention);
+        close(m.mm_per_px, 0.5, 1e-12);
+        close(m.wrist_deviation_mm, 0.0, 1e-12);
+        assert!(m.wrist_plausible);
+        assert_eq!(m.fingers.len(), 5);
+        assert_eq!(
+            m.fingers[0].landmarks,
+            ["thumb_mcp", "thumb_ip", "thumb_tip"]
+        );
+        close(m.fingers[0].length_mm, 10.0, 1e-12);
+        assert_eq!(m.fingers[1].landmarks.len(), 4);
+        assert_eq!(m.fingers[4].landmarks[3], "little_tip");
+
+        // A given spacing of 0.3 mm/px makes the wrist 30 mm: implausible.
+        let m = hand_measurements(&p, Some(0.3)).unwrap();
+        assert_eq!(m.spacing_source, SpacingSource::Given);
+        close(m.wrist_width_mm, 30.0, 1e-9);
+        assert!(!m.wrist_plausible);
+        close(m.fingers[0].length_mm, 6.0, 1e-12);
+
+        p[5] = p[1];
+        assert!(matches!(
+            hand_measurements(&p, None),
+            Err(MeasurementError::Degenerate(_))
+        ));
+        assert!(hand_measurements(&p[..36], None).is_err());
+    }
+}

@@ -1,0 +1,115 @@
+//! End-to-end: audit of biased predictions → manifest with test metrics →
+//! published directory → reloaded and verified; the card names the bias.
+use fairmark::data::dataset::DATASET_SCHEMA;
+use fairmark::data::{Anatomy, Dataset, DatasetMeta, Sample, Split};
+use fairmark::metrics::simulate::{simulate, ErrorModel};
+use fairmark::metrics::{audit, predictions, AuditConfig, PredictionTable};
+use fairmark::publish::{
+    load_dir, load_from_parts, publish_dir, ModelManifest, ModelMetrics, Precision, PublishError,
+    TrainingData, MANIFEST_FILE, MODEL_CARD_FILE,
+};
+use std::collections::BTreeMap;
+
+fn groups() -> BTreeMap<String, Vec<String>> {
+    BTreeMap::from([(
+        "age_group".to_string(),
+        vec!["adult".to_string(), "adolescent".to_string()],
+    )])
+}
+
+fn audited() -> fairmark::metrics::AuditReport {
+    let meta = DatasetMeta {
+        schema: DATASET_SCHEMA.into(),
+        anatomy: Some(Anatomy::Ceph),
+        landmark_names: Anatomy::Ceph.landmark_names(),
+        attributes: groups(),
+        description: "test".into(),
+        generator: None,
+        samples: None,
+    };
+    let samples = (0..400)
+        .map(|i| Sample {
+            image: format!("images/{i:04}.png"),
+            split: Split::Test,
+            mm_per_px: 0.1,
+            landmarks: (0..10).map(|j| [40.0 + 30.0 * j as f64, 90.0]).collect(),
+            attributes: BTreeMap::from([(
+                "age_group".to_string(),
+                ["adult", "adolescent"][i % 2].to_string(),
+            )]),
+        })
+        .collect();
+    let ds = Dataset::new(meta, samples).unwrap();
+    let model = ErrorModel {
+        base_mm: vec![1.0],
+        biases: vec!["kp=5,group=adolescent,extra_mm=1.5".parse().unwrap()],
+        seed: 2,
+    };
+    let (rows, attrs) = simulate(&ds, None, &model).unwrap();
+    let table = PredictionTable::parse_csv("sim", &predictions::write_csv(&rows, &attrs)).unwrap();
+    let cfg = AuditConfig {
+        rounds: 500,
+        privacy: None,
+        keypoint_names: Some(Anatomy::Ceph.landmark_names()),
+        ..Default::default()
+    };
+    audit(&table, &cfg).unwrap()
+}
+
+#[test]
+fn publish_reload_and_card() {
+    let report = audited();
+    let mut manifest = ModelManifest::new(
+        "ceph-groupdro",
+        "groupdro",
+        serde_json::json!({"epochs": 40, "batch_size": 8, "dro": {"eta": 0.01}}),
+        Anatomy::Ceph.landmark_names(),
+        [256, 320],
+        TrainingData {
+            description: "400 cephalometric phantoms".into(),
+            n_train: 280,
+            n_val: 40,
+            n_test: 80,
+            source: "fairmark synth dataset --kind ceph --n 400 --seed 1".into(),
+        },
+        "2025-06-01",
+    );
+    manifest.anatomy = Some(Anatomy::Ceph);
+    manifest.attributes = groups();
+    manifest.mm_per_px = Some(0.1);
+    manifest.weights.precision = Precision::F16;
+    manifest.metrics = Some(ModelMetrics::from_report(&report));
+
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("models").join("ceph-groupdro");
+    let weights: Vec<u8> = (0..4096u32).map(|i| (i * 31 % 251) as u8).collect();
+    let written = publish_dir(&dir, manifest, &weights, "weights.bpk").unwrap();
+
+    // Same inputs, same bytes: nothing in the files depends on the clock.
+    let first = std::fs::read(dir.join(MANIFEST_FILE)).unwrap();
+    publish_dir(&dir, written.clone(), &weights, "weights.bpk").unwrap();
+    assert_eq!(first, std::fs::read(dir.join(MANIFEST_FILE)).unwrap());
+
+    let (loaded, bytes) = load_dir(&dir).unwrap();
+    assert_eq!(loaded, written);
+    assert_eq!(bytes, weights);
+    let json = String::from_utf8(first).unwrap();
+    assert!(json.contains("\"schema\": \"fairmark.model/1\""), "{json}");
+    assert!(json.contains("\"precision\": \"f16\""), "{json}");
+    assert_eq!(load_from_parts(&json, &weights).unwrap(), written);
+
+    let card = std::fs::read_to_string(dir.join(MODEL_CARD_FILE)).unwrap();
+    assert!(
+        card.contains("- KP5 (A): success rate within 2 mm differs by"),
+        "{card}"
+    );
+    assert!(card.contains("| age_group | adult |") && card.contains("| age_group | adolescent |"));
+    assert!(card.contains("| dro.eta | 0.01 |"), "{card}");
+
+    let mut tampered = weights.clone();
+    tampered[0] ^= 1;
+    assert!(matches!(
+        load_from_parts(&json, &tampered),
+        Err(PublishError::HashMismatch { .. })
+    ));
+}
