@@ -5,5 +5,6 @@
 pub mod data;
 pub mod io;
 pub mod metrics;
+pub mod model;
 pub mod publish;
 pub mod rng;

@@ -43,7 +43,12 @@ impl MiningConfig {
 impl PrototypeMining {
     /// `prototypes` `[B, K, D]`, `keep` `[B, K, 1]` (1 = kept, 0 = masked),
     /// `positions` ȳ `[B, K, 2]` normalised to [0, 1] → reconstructed `[B, K, D]`.
-    pub fn forward(&self, prototypes: Tensor<3>, keep: Tensor<3>, positions: Tensor<3>) -> Tensor<3> {
+    pub fn forward(
+        &self,
+        prototypes: Tensor<3>,
+        keep: Tensor<3>,
+        positions: Tensor<3>,
+    ) -> Tensor<3> {
         let pos = self.pos2.forward(relu(self.pos1.forward(positions)));
         let tokens = prototypes * keep + pos;
         self.attention.forward(MhaInput::self_attn(tokens)).context

@@ -27,7 +27,11 @@ impl HolisticPrototypes {
         // Small random start: the regression loss shapes them from the first step.
         let std = (1.0 / d as f64).sqrt();
         Self {
-            prototypes: Param::from_tensor(Tensor::random([k, d], Distribution::Normal(0.0, std), device)),
+            prototypes: Param::from_tensor(Tensor::random(
+                [k, d],
+                Distribution::Normal(0.0, std),
+                device,
+            )),
         }
     }
 
@@ -37,7 +41,10 @@ impl HolisticPrototypes {
         let p = self.prototypes.val();
         let k = p.dims()[0];
         let f = features.reshape([b, d, h * w]);
-        p.unsqueeze::<3>().expand([b, k, d]).matmul(f).reshape([b, k, h, w])
+        p.unsqueeze::<3>()
+            .expand([b, k, d])
+            .matmul(f)
+            .reshape([b, k, h, w])
     }
 }
 
@@ -50,13 +57,22 @@ mod tests {
     fn instance_prototype_is_the_heatmap_weighted_mean() {
         let device = Device::flex();
         // One image, one landmark, 2×2 map with weights 1 and 3 on two pixels.
-        let hm = Tensor::<4>::from_data(TensorData::new(vec![1.0f32, 0.0, 0.0, 3.0], [1, 1, 2, 2]), &device);
-        // Two feature channels: channel 0 = [2, 5, 7, 10], channel 1 = 1 everywhere.
-        let f = Tensor::<4>::from_data(
-            TensorData::new(vec![2.0f32, 5.0, 7.0, 10.0, 1.0, 1.0, 1.0, 1.0], [1, 2, 2, 2]),
+        let hm = Tensor::<4>::from_data(
+            TensorData::new(vec![1.0f32, 0.0, 0.0, 3.0], [1, 1, 2, 2]),
             &device,
         );
-        let p: Vec<f32> = instance_prototypes(hm, f).into_data().to_vec().unwrap();
+        // Two feature channels: channel 0 = [2, 5, 7, 10], channel 1 = 1 everywhere.
+        let f = Tensor::<4>::from_data(
+            TensorData::new(
+                vec![2.0f32, 5.0, 7.0, 10.0, 1.0, 1.0, 1.0, 1.0],
+                [1, 2, 2, 2],
+            ),
+            &device,
+        );
+        let p: Vec<f32> = instance_prototypes(hm, f)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         // (1·2 + 3·10)/4 = 8, (1 + 3)/4 = 1
         assert_eq!(p, vec![8.0, 1.0]);
     }
@@ -65,9 +81,15 @@ mod tests {
     fn similarity_is_a_dot_product_per_pixel() {
         let device = Device::flex();
         let mut hp = HolisticPrototypes::new(2, 2, &device);
-        hp.prototypes = Param::from_tensor(Tensor::from_data(TensorData::new(vec![1.0f32, 0.0, 1.0, 2.0], [2, 2]), &device));
-        let f = Tensor::<4>::from_data(TensorData::new(vec![1.0f32, 2.0, 3.0, 4.0], [1, 2, 1, 2]), &device);
-        let s: Vec<f32> = hp.similarity(f).into_data().to_vec().unwrap();
+        hp.prototypes = Param::from_tensor(Tensor::from_data(
+            TensorData::new(vec![1.0f32, 0.0, 1.0, 2.0], [2, 2]),
+            &device,
+        ));
+        let f = Tensor::<4>::from_data(
+            TensorData::new(vec![1.0f32, 2.0, 3.0, 4.0], [1, 2, 1, 2]),
+            &device,
+        );
+        let s: Vec<f32> = hp.similarity(f).into_data().try_to_vec::<f32>().unwrap();
         // pixel 0: F = (1, 3); pixel 1: F = (2, 4)
         assert_eq!(s, vec![1.0, 2.0, 7.0, 10.0]);
     }

@@ -8,7 +8,6 @@
 use super::blocks::{DoubleConv, DoubleConvConfig};
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
@@ -52,14 +51,21 @@ impl UNetConfig {
     pub fn init(&self, device: &Device) -> UNet {
         let encoder = (0..self.depth)
             .map(|l| {
-                let inp = if l == 0 { self.in_channels } else { self.width(l - 1) };
+                let inp = if l == 0 {
+                    self.in_channels
+                } else {
+                    self.width(l - 1)
+                };
                 DoubleConvConfig::new(inp, self.width(l)).init(device)
             })
             .collect();
-        let bottleneck = DoubleConvConfig::new(self.width(self.depth - 1), self.width(self.depth)).init(device);
+        let bottleneck =
+            DoubleConvConfig::new(self.width(self.depth - 1), self.width(self.depth)).init(device);
         let decoder = (0..self.depth)
             .rev()
-            .map(|l| DoubleConvConfig::new(self.width(l + 1) + self.width(l), self.width(l)).init(device))
+            .map(|l| {
+                DoubleConvConfig::new(self.width(l + 1) + self.width(l), self.width(l)).init(device)
+            })
             .collect();
         UNet {
             encoder,
