@@ -2,9 +2,13 @@
 //!
 //! The library is one backend-agnostic core (`data`, `metrics`, `publish`) with thin shells:
 //! the `fairmark` CLI (native) and, later, the wasm-bindgen API (browser).
+#[cfg(not(target_arch = "wasm32"))]
+pub mod backend;
 pub mod data;
 pub mod io;
 pub mod metrics;
 pub mod model;
 pub mod publish;
 pub mod rng;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod train;

@@ -2,7 +2,9 @@
 mod audit;
 mod demo;
 mod import;
+mod model_cmds;
 mod synth;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -25,6 +27,14 @@ enum Command {
     /// Convert a real data set (ISBI 2015, Digital Hand Atlas) into a fairmark dataset.
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Train a landmark detector (unet, idfopnet, groupdro).
+    Train(train::TrainArgs),
+    /// Predict a dataset split with a model, write the predictions CSV and audit them.
+    Eval(model_cmds::EvalArgs),
+    /// Landmarks (and measurements) on one X-ray image.
+    Detect(model_cmds::DetectArgs),
+    /// Evaluate a run on its test split and publish it to models/<name>.
+    Publish(model_cmds::PublishArgs),
     /// Per-keypoint fairness audit of a predictions CSV.
     Audit(audit::AuditArgs),
     /// The main job on the embedded default: phantoms → biased predictions → audit.
@@ -48,6 +58,10 @@ pub fn run() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Synth(c) => synth::run(c),
         Command::Import(c) => import::run(c),
+        Command::Train(a) => train::run(a),
+        Command::Eval(a) => model_cmds::eval(a),
+        Command::Detect(a) => model_cmds::detect(a),
+        Command::Publish(a) => model_cmds::publish(a),
         Command::Audit(a) => audit::run(a).map(|_| ()),
         Command::Demo(a) => demo::run(a),
         Command::FitShapes(a) => {

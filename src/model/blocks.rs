@@ -39,6 +39,10 @@ impl DoubleConvConfig {
 }
 
 impl DoubleConv {
+    pub fn conv_weights(&self) -> [&burn::module::Param<Tensor<4>>; 2] {
+        [&self.conv1.weight, &self.conv2.weight]
+    }
+
     /// `[B, in, H, W]` → `[B, out, H, W]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let x = relu(self.norm1.forward(self.conv1.forward(x)));

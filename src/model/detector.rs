@@ -158,25 +158,40 @@ impl Detector {
         self.attribute_head.is_some()
     }
 
-    /// `images` `[B, 1, H, W]`; `attributes` `[B, n_a]` group indices (the group
-    /// count of an attribute means unknown); `encoder_grad_scale` `[B, 1, 1, 1]`
-    /// scales the gradient reaching the encoder per sample (fairness modulation).
-    pub fn forward(
-        &self,
-        images: Tensor<4>,
-        attributes: Option<Tensor<2, Int>>,
-        encoder_grad_scale: Option<&Tensor<4>>,
-    ) -> DetectorOutput {
-        let (mut skips, mut bottleneck) = self.backbone.encode(images);
-        if let Some(k) = encoder_grad_scale {
-            skips = skips.into_iter().map(|s| scale_gradient(s, k)).collect();
-            bottleneck = scale_gradient(bottleneck, k);
-        }
+    /// Encoder half and attribute logits (the latter feed the gradient modulation,
+    /// which must be known before the decoder runs).
+    pub fn encode(&self, images: Tensor<4>) -> Encoded {
+        let (skips, bottleneck) = self.backbone.encode(images);
         let attribute_logits = self
             .attribute_head
             .as_ref()
             .map(|h| h.forward(bottleneck.clone()))
             .unwrap_or_default();
+        Encoded {
+            skips,
+            bottleneck,
+            attribute_logits,
+        }
+    }
+
+    /// Decoder half and heads. `attributes` `[B, n_a]` are group indices (the
+    /// group count of an attribute means unknown); `encoder_grad_scale`
+    /// `[B, 1, 1, 1]` scales the gradient reaching the encoder per sample.
+    pub fn decode(
+        &self,
+        enc: Encoded,
+        attributes: Option<Tensor<2, Int>>,
+        encoder_grad_scale: Option<&Tensor<4>>,
+    ) -> DetectorOutput {
+        let Encoded {
+            mut skips,
+            mut bottleneck,
+            attribute_logits,
+        } = enc;
+        if let Some(k) = encoder_grad_scale {
+            skips = skips.into_iter().map(|s| scale_gradient(s, k)).collect();
+            bottleneck = scale_gradient(bottleneck, k);
+        }
         if let (Some(ia), Some(attrs)) = (&self.identity, attributes) {
             bottleneck = ia.forward(bottleneck, attrs);
         }
@@ -216,6 +231,23 @@ impl Detector {
             (None, None) => unreachable!("a detector has a head or prototypes"),
         }
     }
+
+    /// Both halves without gradient modulation (inference).
+    pub fn forward(&self, images: Tensor<4>, attributes: Option<Tensor<2, Int>>) -> DetectorOutput {
+        self.decode(self.encode(images), attributes, None)
+    }
+
+    /// Conv weights of the encoder (and bottleneck), for the GE gradient noise.
+    pub fn encoder_conv_weights(&self) -> Vec<&burn::module::Param<Tensor<4>>> {
+        self.backbone.encoder_conv_weights()
+    }
+}
+
+/// Output of [`Detector::encode`].
+pub struct Encoded {
+    pub skips: Vec<Tensor<4>>,
+    pub bottleneck: Tensor<4>,
+    pub attribute_logits: Vec<Tensor<2>>,
 }
 
 #[cfg(test)]

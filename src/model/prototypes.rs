@@ -16,6 +16,12 @@ pub fn instance_prototypes(heatmaps: Tensor<4>, features: Tensor<4>) -> Tensor<3
     hm.matmul(f).div(mass)
 }
 
+/// L2-normalises prototypes `[B, K, D]` along D.
+pub fn normalise(p: Tensor<3>) -> Tensor<3> {
+    let norm = p.clone().powf_scalar(2.0).sum_dim(2).sqrt().clamp_min(1e-6);
+    p.div(norm)
+}
+
 #[derive(Module, Debug)]
 pub struct HolisticPrototypes {
     /// `[K, D]`.

@@ -104,6 +104,15 @@ impl UNet {
         (skips, self.bottleneck.forward(x))
     }
 
+    /// Conv weights of the encoder blocks and the bottleneck.
+    pub fn encoder_conv_weights(&self) -> Vec<&burn::module::Param<Tensor<4>>> {
+        self.encoder
+            .iter()
+            .chain(std::iter::once(&self.bottleneck))
+            .flat_map(|b| b.conv_weights())
+            .collect()
+    }
+
     /// Decoder half, from a (possibly modulated) bottleneck.
     pub fn decode(&self, (skips, bottleneck): (Vec<Tensor<4>>, Tensor<4>)) -> UNetFeatures {
         let mut x = bottleneck.clone();

@@ -1,0 +1,236 @@
+//! `fairmark eval`, `detect` and `publish`: thin shells over `train::inference`.
+use anyhow::{anyhow, Context};
+use clap::Args;
+use fairmark::backend::{select, BackendChoice};
+use fairmark::data::formats::image_io::load_image;
+use fairmark::data::preprocess::letterbox::letterbox;
+use fairmark::data::{Anatomy, Split};
+use fairmark::metrics::predictions::write_csv;
+use fairmark::model::decode::{decode_batch, to_original};
+use fairmark::publish::measurements::{ceph_measurements, hand_measurements};
+use fairmark::publish::overlay::draw_overlay;
+use fairmark::train::inference::{audit_rows, load_model, predict_dataset, publish_run};
+use fairmark::train::trainer::attribute_tensor;
+use std::path::PathBuf;
+
+fn device(backend: &str) -> anyhow::Result<burn::tensor::Device> {
+    let choice = BackendChoice::parse(backend)
+        .ok_or_else(|| anyhow!("--backend {backend:?}: expected auto, wgpu or cpu"))?;
+    let (d, why) = select(choice).map_err(anyhow::Error::msg)?;
+    eprintln!("backend: {why}");
+    Ok(d)
+}
+
+#[derive(Args)]
+pub struct EvalArgs {
+    /// A run directory (runs/NAME) or a published model (models/NAME).
+    #[arg(long)]
+    pub model: PathBuf,
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Predictions CSV to write.
+    #[arg(long, default_value = "predictions.csv")]
+    pub out: PathBuf,
+    /// train, val, test or all.
+    #[arg(long, default_value = "test")]
+    pub split: String,
+    /// Audit report JSON (default: next to the predictions, report.json).
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Hide the attributes from the model (identity attention sees "unknown").
+    #[arg(long)]
+    pub no_attributes: bool,
+    #[arg(long, default_value_t = 1000)]
+    pub rounds: usize,
+    #[arg(long, default_value = "auto")]
+    pub backend: String,
+}
+
+pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
+    let device = device(&a.backend)?;
+    let (spec, model, _) = load_model(&a.model, &device).map_err(anyhow::Error::msg)?;
+    let split = match a.split.as_str() {
+        "all" => None,
+        s => Some(
+            Split::parse(s)
+                .with_context(|| format!("--split {s:?}: expected train, val, test or all"))?,
+        ),
+    };
+    let (rows, attrs) = predict_dataset(&model, &spec, &a.data, split, !a.no_attributes, &device)
+        .map_err(anyhow::Error::msg)?;
+    fairmark::io::write_atomic(&a.out, write_csv(&rows, &attrs).as_bytes())?;
+    eprintln!(
+        "predictions: {} ({} images)",
+        a.out.display(),
+        rows.len() / spec.detector.n_landmarks
+    );
+    if attrs.is_empty() {
+        eprintln!("no attribute columns: no fairness audit");
+        return Ok(());
+    }
+    let report = audit_rows(&rows, &attrs, &spec, a.rounds, 0).map_err(anyhow::Error::msg)?;
+    let path = a
+        .report
+        .unwrap_or_else(|| a.out.with_file_name("report.json"));
+    super::audit::write_report(&report, &path, None)?;
+    print!("{}", fairmark::metrics::text_table::render(&report));
+    eprintln!("report: {}", path.display());
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct DetectArgs {
+    /// The X-ray image (PNG, JPEG, BMP, TIFF; 8 or 16 bit).
+    pub image: PathBuf,
+    /// A published model (models/NAME) or a run directory.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Known attributes, e.g. --attr age_group=adolescent (repeatable; optional).
+    #[arg(long = "attr")]
+    pub attrs: Vec<String>,
+    /// Pixel spacing of the image in mm (hands default to the 50 mm wrist convention).
+    #[arg(long)]
+    pub mm_per_px: Option<f64>,
+    #[arg(long, default_value = "result.json")]
+    pub out: PathBuf,
+    /// Also draw the landmarks on the image.
+    #[arg(long)]
+    pub overlay: Option<PathBuf>,
+    #[arg(long, default_value = "auto")]
+    pub backend: String,
+}
+
+pub fn detect(a: DetectArgs) -> anyhow::Result<()> {
+    if let Some(m) = a.mm_per_px {
+        anyhow::ensure!(m.is_finite() && m > 0.0, "--mm-per-px must be > 0, got {m}");
+    }
+    let img = load_image(&a.image)?;
+    let device = device(&a.backend)?;
+    let (spec, model, _) = load_model(&a.model, &device).map_err(anyhow::Error::msg)?;
+    let attrs = spec
+        .attributes
+        .parse_pairs(&a.attrs)
+        .map_err(anyhow::Error::msg)?;
+    let [h, w] = spec.detector.input_size;
+    let (input, lb) = letterbox(&img, w, h)?;
+    let x = burn::tensor::Tensor::<4>::from_data(
+        burn::tensor::TensorData::new(input.data.clone(), [1, 1, h, w]),
+        &device,
+    );
+    let maps = model
+        .forward(x, Some(attribute_tensor(&[attrs], &device)))
+        .heatmaps;
+    let k = spec.detector.n_landmarks;
+    let probs = burn::tensor::activation::softmax(maps.reshape([1, k, h * w]), 2);
+    let data: Vec<f32> = probs
+        .into_data()
+        .try_to_vec::<f32>()
+        .map_err(|e| anyhow!("{e:?}"))?;
+    let points = to_original(&decode_batch(&data, 1, k, h, w)[0], &lb);
+    let mm_per_px = a.mm_per_px.or_else(|| {
+        (spec.anatomy == Some(Anatomy::Hand))
+            .then(|| fairmark::data::anatomy::hand_mm_per_px(&points))
+            .flatten()
+    });
+    let measurements = match (spec.anatomy, mm_per_px) {
+        (Some(Anatomy::Ceph), Some(m)) => serde_json::to_value(ceph_measurements(&points, m)?)?,
+        (Some(Anatomy::Hand), m) => serde_json::to_value(hand_measurements(&points, m)?)?,
+        _ => serde_json::Value::Null,
+    };
+    let landmarks: Vec<serde_json::Value> = points
+        .iter()
+        .zip(&spec.landmark_names)
+        .enumerate()
+        .map(|(i, (p, name))| {
+            serde_json::json!({
+                "keypoint": i + 1, "name": name, "x": p[0], "y": p[1],
+                "x_mm": mm_per_px.map(|m| p[0] * m), "y_mm": mm_per_px.map(|m| p[1] * m),
+            })
+        })
+        .collect();
+    let result = serde_json::json!({
+        "schema": "fairmark.detect/1",
+        "image": a.image.display().to_string(),
+        "width": img.width, "height": img.height,
+        "model": a.model.display().to_string(),
+        "method": spec.method,
+        "attributes": a.attrs,
+        "mm_per_px": mm_per_px,
+        "landmarks": landmarks,
+        "measurements": measurements,
+    });
+    fairmark::io::write_atomic(&a.out, serde_json::to_string_pretty(&result)?.as_bytes())?;
+    eprintln!("landmarks: {}", a.out.display());
+    if let Some(path) = &a.overlay {
+        let drawn = draw_overlay(
+            &img,
+            &points,
+            &spec.landmark_names,
+            mm_per_px.map(|m| 1.0 / m),
+        );
+        let mut png = Vec::new();
+        drawn.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
+        fairmark::io::write_atomic(path, &png)?;
+        eprintln!("overlay:   {}", path.display());
+    }
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct PublishArgs {
+    /// The run to publish (runs/NAME).
+    pub run: PathBuf,
+    #[arg(long)]
+    pub name: String,
+    /// Registry directory; the model goes to <models>/<name>.
+    #[arg(long, default_value = "models")]
+    pub models: PathBuf,
+    /// Creation stamp written into the manifest (default: today, UTC).
+    #[arg(long)]
+    pub created: Option<String>,
+    #[arg(long, default_value = "auto")]
+    pub backend: String,
+}
+
+/// Today's date (UTC) as YYYY-MM-DD, from the civil-from-days algorithm.
+fn today() -> String {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() / 86_400)
+        .unwrap_or(0) as i64;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+pub fn publish(a: PublishArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !a.name.is_empty()
+            && a.name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+        "--name {:?}: use letters, digits, '-' and '_'",
+        a.name
+    );
+    let device = device(&a.backend)?;
+    let out = a.models.join(&a.name);
+    let created = a.created.unwrap_or_else(today);
+    let (manifest, report) =
+        publish_run(&a.run, &a.name, &out, &created, &device).map_err(anyhow::Error::msg)?;
+    print!("{}", fairmark::metrics::text_table::render(&report));
+    eprintln!(
+        "published {} ({} bytes, sha256 {}…) to {}",
+        a.name,
+        manifest.weights.bytes,
+        &manifest.weights.sha256[..12],
+        out.display()
+    );
+    Ok(())
+}

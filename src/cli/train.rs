@@ -1,0 +1,190 @@
+//! `fairmark train`: trains a detector on a dataset directory.
+use clap::Args;
+use fairmark::backend::{select, BackendChoice};
+use fairmark::train::trainer::{train, Event, TrainRequest};
+use fairmark::train::{Method, TrainConfig};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+#[derive(Args)]
+pub struct TrainArgs {
+    /// Dataset directory (fairmark format: `fairmark synth dataset` or `fairmark import`).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// unet (baseline), idfopnet, or groupdro (fine-tunes --init).
+    #[arg(long, default_value = "unet")]
+    pub method: String,
+    #[arg(long, default_value_t = 150)]
+    pub epochs: usize,
+    /// Run directory (config, checkpoints, log.jsonl).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Model input size (square), a multiple of 2^depth. Papers: 512.
+    #[arg(long, default_value_t = 512)]
+    pub size: usize,
+    #[arg(long, default_value_t = 4)]
+    pub batch: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// U-Net width of the first level.
+    #[arg(long, default_value_t = 16)]
+    pub width: usize,
+    /// U-Net depth (down-sampling steps).
+    #[arg(long, default_value_t = 4)]
+    pub depth: usize,
+    /// Heatmap σ in input pixels.
+    #[arg(long, default_value_t = 3.0)]
+    pub sigma: f64,
+    /// IdFOPNet heatmap loss: ce (spatial cross-entropy, default: learns in few
+    /// epochs) or l2 (Eq. 4 exactly; slow on short runs, see docs/METHOD.md).
+    #[arg(long, default_value = "ce")]
+    pub reg_loss: String,
+    /// λ1 of Eq. 5 (prototype alignment).
+    #[arg(long, default_value_t = 1.0)]
+    pub lambda_align: f64,
+    /// λ2 of Eq. 5 (masked prototype mining).
+    #[arg(long, default_value_t = 3.0)]
+    pub lambda_mine: f64,
+    #[arg(long)]
+    pub no_identity_attention: bool,
+    #[arg(long)]
+    pub no_fair_opt: bool,
+    #[arg(long)]
+    pub no_mining: bool,
+    /// No augmentation (brightness, contrast, noise, small affine).
+    #[arg(long)]
+    pub no_augment: bool,
+    /// Stop after N epochs without a better validation MRE.
+    #[arg(long)]
+    pub patience: Option<usize>,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// auto (wgpu when an adapter exists, else CPU), wgpu or cpu.
+    #[arg(long, default_value = "auto")]
+    pub backend: String,
+    /// Continue the run in --out from its last checkpoint.
+    #[arg(long)]
+    pub resume: bool,
+    /// Start from this run's best weights (required for groupdro).
+    #[arg(long)]
+    pub init: Option<PathBuf>,
+}
+
+pub fn run(a: TrainArgs) -> anyhow::Result<()> {
+    let method = Method::parse(&a.method).ok_or_else(|| {
+        anyhow::anyhow!(
+            "--method {:?}: expected unet, idfopnet or groupdro",
+            a.method
+        )
+    })?;
+    if method == Method::Groupdro && a.init.is_none() && !a.resume {
+        anyhow::bail!(
+            "--method groupdro fine-tunes a trained baseline: pass --init runs/<unet run>"
+        );
+    }
+    let choice = BackendChoice::parse(&a.backend)
+        .ok_or_else(|| anyhow::anyhow!("--backend {:?}: expected auto, wgpu or cpu", a.backend))?;
+    let (device, why) = select(choice).map_err(anyhow::Error::msg)?;
+    eprintln!("backend: {why}");
+    let mut cfg = TrainConfig::new(method);
+    cfg.epochs = a.epochs;
+    cfg.batch_size = a.batch;
+    cfg.lr = a.lr;
+    cfg.input_size = [a.size, a.size];
+    cfg.backbone_base_width = a.width;
+    cfg.backbone_depth = a.depth;
+    cfg.sigma = a.sigma;
+    cfg.regression_loss = match a.reg_loss.as_str() {
+        "l2" => fairmark::train::config::RegressionLoss::L2,
+        "ce" => fairmark::train::config::RegressionLoss::Ce,
+        other => anyhow::bail!("--reg-loss {other:?}: expected l2 or ce"),
+    };
+    cfg.lambda_align = a.lambda_align;
+    cfg.lambda_mine = a.lambda_mine;
+    cfg.identity_attention = !a.no_identity_attention;
+    cfg.fair_opt = !a.no_fair_opt;
+    cfg.mining = !a.no_mining;
+    cfg.patience = a.patience;
+    cfg.seed = a.seed;
+    if a.no_augment {
+        cfg.augment = fairmark::data::preprocess::augment::AugmentConfig::none();
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // First Ctrl-C: finish the batch and keep the last whole checkpoint.
+        let _ = ctrlc::set_handler(move || {
+            if stop.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            eprintln!("\nstopping after this batch (Ctrl-C again to quit at once)…");
+        });
+    }
+    let bar = super::synth::progress_bar(a.epochs as u64, "training");
+    let outcome = train(
+        TrainRequest {
+            data_dir: &a.data,
+            run_dir: &a.out,
+            config: cfg,
+            device,
+            resume: a.resume,
+            init_from: a.init.as_deref(),
+            stop: &stop,
+        },
+        |e| match e {
+            Event::Batch {
+                epoch,
+                batch,
+                n_batches,
+                loss,
+            } => {
+                bar.set_message(format!(
+                    "epoch {} batch {}/{} loss {loss:.4}",
+                    epoch + 1,
+                    batch + 1,
+                    n_batches
+                ));
+            }
+            Event::Epoch(log) => {
+                bar.set_position(log.epoch as u64);
+                let line = format!(
+                    "epoch {:>4}  lr {:.1e}  loss {:.4}  val MRE {:.3} mm{}  ({:.1} s)",
+                    log.epoch,
+                    log.lr,
+                    log.train_loss,
+                    log.val_mre_mm,
+                    if log.best { "  *best" } else { "" },
+                    log.seconds
+                );
+                if bar.is_hidden() {
+                    eprintln!("{line}");
+                } else {
+                    bar.println(line);
+                }
+            }
+        },
+    )
+    .map_err(anyhow::Error::msg)?;
+    bar.finish_and_clear();
+    eprintln!(
+        "{} epochs done{}{}; best val MRE {}; run: {}",
+        outcome.epochs_done,
+        if outcome.stopped_early {
+            " (early stop)"
+        } else {
+            ""
+        },
+        if outcome.interrupted {
+            " (interrupted; resume with --resume)"
+        } else {
+            ""
+        },
+        outcome
+            .best_val_mre_mm
+            .map(|m| format!("{m:.3} mm"))
+            .unwrap_or_else(|| "n/a".into()),
+        a.out.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! Training end to end on CPU (burn flex): a tiny U-Net learns phantoms, a run
+//! resumes, GroupDRO fine-tunes it, IdFOPNet trains, and the published model
+//! detects landmarks — with clear errors for bad input.
+use fairmark::model::store;
+use fairmark::train::trainer::load_run_model;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn fairmark(args: &[&str], paths: &[&Path]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_fairmark"));
+    c.args(args);
+    for p in paths {
+        c.arg(p);
+    }
+    c.output().unwrap()
+}
+
+fn ok(o: Output) -> String {
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(o.status.success(), "{err}");
+    err
+}
+
+fn epochs(run: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(run.join("log.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+const SMALL: &[&str] = &[
+    "--size",
+    "64",
+    "--depth",
+    "3",
+    "--width",
+    "8",
+    "--batch",
+    "8",
+    "--lr",
+    "3e-3",
+    "--sigma",
+    "1.5",
+    "--backend",
+    "cpu",
+];
+
+#[test]
+fn train_resume_finetune_publish_detect() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(fairmark(
+        &[
+            "synth", "dataset", "--kind", "ceph", "--n", "80", "--seed", "4", "--out",
+        ],
+        &[&data],
+    ));
+
+    // A tiny U-Net overfits the phantoms: loss and validation MRE fall.
+    let run = dir.path().join("unet");
+    let mut args = vec!["train", "--method", "unet", "--epochs", "10", "--seed", "1"];
+    args.extend_from_slice(SMALL);
+    args.extend_from_slice(&["--data"]);
+    ok(fairmark(&args, &[&data, Path::new("--out"), &run]));
+    let log = epochs(&run);
+    assert_eq!(log.len(), 10);
+    let loss = |i: usize| log[i]["train_loss"].as_f64().unwrap();
+    let mre = |i: usize| log[i]["val_mre_mm"].as_f64().unwrap();
+    let best = (0..10).map(mre).fold(f64::INFINITY, f64::min);
+    assert!(loss(9) < loss(0) / 1.3, "loss {} → {}", loss(0), loss(9));
+    assert!(best < mre(0) / 3.0, "val MRE {} → best {best}", mre(0));
+
+    // A second run into the same directory needs --resume; resuming continues the epochs.
+    let again = fairmark(&args, &[&data, Path::new("--out"), &run]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--resume"));
+    let mut more = args.clone();
+    more[4] = "11";
+    assert_eq!(args[3], "--epochs");
+    more.insert(1, "--resume");
+    ok(fairmark(&more, &[&data, Path::new("--out"), &run]));
+    assert_eq!(epochs(&run).len(), 11);
+
+    // Weights round-trip through burnpack bytes with identical outputs.
+    let device = burn::tensor::Device::flex();
+    let (info, model) = load_run_model(&run, &device).unwrap();
+    let bytes = store::to_bytes(&model).unwrap();
+    let reloaded = store::from_bytes(&info.detector, &bytes, &device).unwrap();
+    let x = burn::tensor::Tensor::<4>::ones([1, 1, 64, 64], &device);
+    let a: Vec<f32> = model
+        .forward(x.clone(), None)
+        .heatmaps
+        .into_data()
+        .try_to_vec()
+        .unwrap();
+    let b: Vec<f32> = reloaded
+        .forward(x, None)
+        .heatmaps
+        .into_data()
+        .try_to_vec()
+        .unwrap();
+    assert_eq!(a, b);
+    assert!(store::from_bytes(&info.detector, &bytes[..bytes.len() / 2], &device).is_err());
+
+    // GroupDRO fine-tunes from the baseline.
+    let dro = dir.path().join("dro");
+    let mut dargs = vec![
+        "train", "--method", "groupdro", "--epochs", "2", "--lr", "3e-4",
+    ];
+    dargs.extend_from_slice(&SMALL[..8]);
+    dargs.extend_from_slice(&["--sigma", "1.5", "--backend", "cpu", "--data"]);
+    ok(fairmark(
+        &dargs,
+        &[&data, Path::new("--out"), &dro, Path::new("--init"), &run],
+    ));
+    let dlog = epochs(&dro);
+    assert!(
+        dlog[0]["val_mre_mm"].as_f64().unwrap() < mre(0) / 2.0,
+        "fine-tuning starts from the baseline"
+    );
+
+    // Publish, then detect on one image.
+    let models = dir.path().join("models");
+    ok(fairmark(
+        &["publish"],
+        &[
+            &run,
+            Path::new("--name"),
+            Path::new("tiny"),
+            Path::new("--models"),
+            &models,
+            Path::new("--created"),
+            Path::new("2026-01-01"),
+            Path::new("--backend"),
+            Path::new("cpu"),
+        ],
+    ));
+    let model_dir = models.join("tiny");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(model_dir.join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["schema"], "fairmark.model/1");
+    assert_eq!(manifest["method"], "unet");
+    assert!(manifest["metrics"]["ren"]["age_group"].is_f64());
+    assert!(std::fs::read_to_string(model_dir.join("MODEL_CARD.md"))
+        .unwrap()
+        .contains("adolescent"));
+    let image = data.join("images/ceph_00001.png");
+    let result = dir.path().join("result.json");
+    let overlay = dir.path().join("overlay.png");
+    ok(fairmark(
+        &[
+            "detect",
+            "--attr",
+            "age_group=adult",
+            "--mm-per-px",
+            "0.5",
+            "--backend",
+            "cpu",
+        ],
+        &[
+            &image,
+            Path::new("--model"),
+            &model_dir,
+            Path::new("--out"),
+            &result,
+            Path::new("--overlay"),
+            &overlay,
+        ],
+    ));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&result).unwrap()).unwrap();
+    assert_eq!(r["landmarks"].as_array().unwrap().len(), 10);
+    assert_eq!(r["landmarks"][0]["name"], "S");
+    assert!(r["measurements"]["sna_deg"].as_f64().unwrap().is_finite());
+    assert!(image::open(&overlay).is_ok());
+
+    // Bad input to detect: clear errors, no panic.
+    let bad = |args: &[&str], paths: &[&Path], expected: &str| {
+        let o = fairmark(args, paths);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success() && err.contains(expected) && !err.contains("panicked"),
+            "{expected}: {err}"
+        );
+    };
+    let not_image = dir.path().join("notes.png");
+    std::fs::write(&not_image, "not an image").unwrap();
+    bad(
+        &["detect", "--backend", "cpu"],
+        &[&not_image, Path::new("--model"), &model_dir],
+        "cannot read image",
+    );
+    bad(
+        &["detect", "--attr", "age=adult", "--backend", "cpu"],
+        &[&image, Path::new("--model"), &model_dir],
+        "unknown attribute \"age\"",
+    );
+    bad(
+        &["detect", "--backend", "cpu"],
+        &[&image, Path::new("--model"), &models.join("missing")],
+        "does not exist",
+    );
+    // Tampered weights are refused by their sha256.
+    let w = model_dir.join("weights.bpk");
+    let mut bytes = std::fs::read(&w).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&w, bytes).unwrap();
+    bad(
+        &["detect", "--backend", "cpu"],
+        &[&image, Path::new("--model"), &model_dir],
+        "changed after publishing",
+    );
+}
+
+#[test]
+fn idfopnet_learns_phantoms() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(fairmark(
+        &[
+            "synth", "dataset", "--kind", "ceph", "--n", "60", "--seed", "2", "--out",
+        ],
+        &[&data],
+    ));
+    let run = dir.path().join("idf");
+    let mut args = vec![
+        "train", "--method", "idfopnet", "--epochs", "8", "--seed", "3",
+    ];
+    args.extend_from_slice(SMALL);
+    args.push("--data");
+    ok(fairmark(&args, &[&data, Path::new("--out"), &run]));
+    let log = epochs(&run);
+    let first = log[0]["val_mre_mm"].as_f64().unwrap();
+    let best = log
+        .iter()
+        .map(|l| l["val_mre_mm"].as_f64().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    assert!(best < first / 2.0, "IdFOPNet val MRE {first} → best {best}");
+}
