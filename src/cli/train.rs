@@ -71,6 +71,36 @@ pub struct TrainArgs {
     pub init: Option<PathBuf>,
 }
 
+impl TrainArgs {
+    /// A U-Net small enough to train on the CPU in a minute or two.
+    pub fn small(data: &std::path::Path, out: &std::path::Path, epochs: usize, seed: u64) -> Self {
+        Self {
+            data: data.to_path_buf(),
+            method: "unet".into(),
+            epochs,
+            out: out.to_path_buf(),
+            size: 64,
+            batch: 8,
+            lr: 3e-3,
+            width: 8,
+            depth: 3,
+            sigma: 1.5,
+            reg_loss: "ce".into(),
+            lambda_align: 1.0,
+            lambda_mine: 3.0,
+            no_identity_attention: false,
+            no_fair_opt: false,
+            no_mining: false,
+            no_augment: false,
+            patience: None,
+            seed,
+            backend: "cpu".into(),
+            resume: false,
+            init: None,
+        }
+    }
+}
+
 pub fn run(a: TrainArgs) -> anyhow::Result<()> {
     let method = Method::parse(&a.method).ok_or_else(|| {
         anyhow::anyhow!(

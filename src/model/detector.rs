@@ -274,9 +274,7 @@ mod tests {
         for arch in [Architecture::Unet, Architecture::Idfopnet] {
             let cfg = small(arch);
             cfg.validate().unwrap();
-            let out = cfg
-                .init(&device)
-                .forward(x.clone(), Some(attrs.clone()), None);
+            let out = cfg.init(&device).forward(x.clone(), Some(attrs.clone()));
             assert_eq!(out.heatmaps.dims(), [2, 5, 32, 32], "{arch:?}");
             if arch == Architecture::Idfopnet {
                 assert_eq!(out.features.unwrap().dims(), [2, 4 + 8 + 16, 32, 32]);
