@@ -8,11 +8,12 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
 fi
 
-# C toolchain for crates with build scripts.
-if ! command -v cc >/dev/null 2>&1; then
-    SUDO=$([ "$(id -u)" -eq 0 ] && echo "" || echo "sudo")
+# C toolchain for crates with build scripts, and Mesa's lavapipe (a CPU
+# Vulkan) so that the wgpu backend runs and is tested without a GPU.
+SUDO=$([ "$(id -u)" -eq 0 ] && echo "" || echo "sudo")
+if ! command -v cc >/dev/null 2>&1 || [ ! -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ]; then
     $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq build-essential pkg-config
+    $SUDO apt-get install -y -qq build-essential pkg-config mesa-vulkan-drivers libvulkan1
 fi
 
 # The library must also build for the browser.

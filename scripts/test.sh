@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
 cargo fmt --all -- --check
-cargo test --release --workspace
+# setup.sh installed lavapipe: the wgpu test must find an adapter.
+FAIRMARK_REQUIRE_WGPU=1 cargo test --release --workspace
 cargo build --release --lib --target wasm32-unknown-unknown
 echo "fairmark: all tests passed"

@@ -150,12 +150,21 @@ pub fn publish_run(
         "attributes": info.attributes,
         "train": info.train,
     });
+    // Phantom sets carry their generator config: that, not a local path, says
+    // how to make the training data again.
+    let generator = Dataset::load(&info.data)
+        .ok()
+        .and_then(|d| d.meta.generator);
+    let source = match generator {
+        Some(g) => format!("synthetic phantoms, fairmark synth dataset with {g}"),
+        None => format!("{} (fairmark dataset)", info.data.display()),
+    };
     let training = TrainingData {
         description: info.data_description.clone(),
         n_train: info.n_train,
         n_val: info.n_val,
         n_test: info.n_test,
-        source: format!("{} (fairmark dataset)", info.data.display()),
+        source,
     };
     let mut manifest = ModelManifest::new(
         name,
