@@ -239,3 +239,64 @@ fn idfopnet_learns_phantoms() {
         .fold(f64::INFINITY, f64::min);
     assert!(best < first / 2.0, "IdFOPNet val MRE {first} → best {best}");
 }
+
+#[test]
+fn ctrl_c_keeps_the_last_checkpoint_and_resume_continues() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(fairmark(
+        &[
+            "synth", "dataset", "--kind", "hand", "--n", "40", "--seed", "5", "--out",
+        ],
+        &[&data],
+    ));
+    let run = dir.path().join("run");
+    let child = Command::new(env!("CARGO_BIN_EXE_fairmark"))
+        .args(["train", "--method", "unet", "--epochs", "500"])
+        .args(SMALL)
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&run)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = run.join("log.jsonl");
+    let start = std::time::Instant::now();
+    while !log.exists() || std::fs::read_to_string(&log).unwrap().lines().count() < 2 {
+        assert!(
+            start.elapsed().as_secs() < 120,
+            "no epoch finished in 2 minutes"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    let done = epochs(&run).len();
+    assert!((2..500).contains(&done));
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("state.json")).unwrap()).unwrap();
+    assert_eq!(state["epochs_done"], done);
+    load_run_model(&run, &burn::tensor::Device::flex()).unwrap();
+    // Resume to one more epoch than was done.
+    let target = (done + 1).to_string();
+    let mut args = vec![
+        "train",
+        "--resume",
+        "--method",
+        "unet",
+        "--epochs",
+        target.as_str(),
+    ];
+    args.extend_from_slice(SMALL);
+    args.push("--data");
+    ok(fairmark(&args, &[&data, Path::new("--out"), &run]));
+    assert_eq!(epochs(&run).len(), done + 1);
+}

@@ -1,5 +1,6 @@
 //! Argument parsing and dispatch; every command calls into the library.
 mod audit;
+mod bench;
 mod demo;
 mod import;
 mod model_cmds;
@@ -35,6 +36,8 @@ enum Command {
     Detect(model_cmds::DetectArgs),
     /// Evaluate a run on its test split and publish it to models/<name>.
     Publish(model_cmds::PublishArgs),
+    /// Training or inference speed of the U-Net (images/s, JSON), to compare with bench/torch_unet.py.
+    Bench(bench::BenchArgs),
     /// Per-keypoint fairness audit of a predictions CSV.
     Audit(audit::AuditArgs),
     /// The main job on the embedded default: phantoms → biased predictions → audit.
@@ -62,6 +65,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Eval(a) => model_cmds::eval(a),
         Command::Detect(a) => model_cmds::detect(a),
         Command::Publish(a) => model_cmds::publish(a),
+        Command::Bench(a) => bench::run(a),
         Command::Audit(a) => audit::run(a).map(|_| ()),
         Command::Demo(a) => demo::run(a),
         Command::FitShapes(a) => {
