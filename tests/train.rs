@@ -300,3 +300,41 @@ fn ctrl_c_keeps_the_last_checkpoint_and_resume_continues() {
     ok(fairmark(&args, &[&data, Path::new("--out"), &run]));
     assert_eq!(epochs(&run).len(), done + 1);
 }
+
+#[test]
+fn same_seed_same_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(fairmark(
+        &[
+            "synth", "dataset", "--kind", "ceph", "--n", "20", "--seed", "6", "--out",
+        ],
+        &[&data],
+    ));
+    let device = burn::tensor::Device::flex();
+    let x = burn::tensor::Tensor::<4>::ones([1, 1, 64, 64], &device);
+    // Compare what the weights compute: burnpack files also hold random parameter ids.
+    let outputs: Vec<Vec<f32>> = ["a", "b"]
+        .iter()
+        .map(|name| {
+            let run = dir.path().join(name);
+            let mut args = vec![
+                "train", "--method", "idfopnet", "--epochs", "1", "--seed", "9",
+            ];
+            args.extend_from_slice(SMALL);
+            args.push("--data");
+            ok(fairmark(&args, &[&data, Path::new("--out"), &run]));
+            let (_, model) = load_run_model(&run, &device).unwrap();
+            model
+                .forward(x.clone(), None)
+                .heatmaps
+                .into_data()
+                .try_to_vec()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        outputs[0] == outputs[1],
+        "two runs with one seed gave different models"
+    );
+}
