@@ -4,7 +4,6 @@
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Distribution, Tensor};
 use clap::{Args, ValueEnum};
-use fairmark::backend::{select, BackendChoice};
 use fairmark::model::detector::{Architecture, DetectorConfig};
 use fairmark::model::unet::UNetConfig;
 use fairmark::model::Detector;
@@ -44,9 +43,7 @@ pub struct BenchArgs {
 }
 
 pub fn run(a: BenchArgs) -> anyhow::Result<()> {
-    let choice = BackendChoice::parse(&a.backend)
-        .ok_or_else(|| anyhow::anyhow!("--backend {:?}: expected auto, wgpu or cpu", a.backend))?;
-    let (device, why) = select(choice).map_err(anyhow::Error::msg)?;
+    let (device, why) = super::device_for(&a.backend)?;
     let cfg = DetectorConfig::new(
         Architecture::Unet,
         a.keypoints,

@@ -75,3 +75,20 @@ pub fn run() -> anyhow::Result<()> {
         }
     }
 }
+
+/// The device for `--backend auto|wgpu|cpu` and a sentence naming it.
+pub fn device_for(backend: &str) -> anyhow::Result<(burn::tensor::Device, String)> {
+    let choice = fairmark::backend::BackendChoice::parse(backend)
+        .ok_or_else(|| anyhow::anyhow!("--backend {backend:?}: expected auto, wgpu or cpu"))?;
+    fairmark::backend::select(choice).map_err(anyhow::Error::msg)
+}
+
+/// `--split train|val|test|all` (`all` = no filter).
+pub fn split_arg(s: &str) -> anyhow::Result<Option<fairmark::data::Split>> {
+    match s {
+        "all" => Ok(None),
+        s => fairmark::data::Split::parse(s)
+            .map(Some)
+            .ok_or_else(|| anyhow::anyhow!("--split {s:?}: expected train, val, test or all")),
+    }
+}

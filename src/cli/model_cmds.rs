@@ -1,10 +1,9 @@
 //! `fairmark eval`, `detect` and `publish`: thin shells over `train::inference`.
-use anyhow::{anyhow, Context};
+use anyhow::anyhow;
 use clap::Args;
-use fairmark::backend::{select, BackendChoice};
 use fairmark::data::formats::image_io::load_image;
 use fairmark::data::preprocess::letterbox::letterbox;
-use fairmark::data::{Anatomy, Split};
+use fairmark::data::Anatomy;
 use fairmark::metrics::predictions::write_csv;
 use fairmark::model::decode::{decode_batch, to_original};
 use fairmark::publish::measurements::{ceph_measurements, hand_measurements};
@@ -14,9 +13,7 @@ use fairmark::train::trainer::attribute_tensor;
 use std::path::PathBuf;
 
 fn device(backend: &str) -> anyhow::Result<burn::tensor::Device> {
-    let choice = BackendChoice::parse(backend)
-        .ok_or_else(|| anyhow!("--backend {backend:?}: expected auto, wgpu or cpu"))?;
-    let (d, why) = select(choice).map_err(anyhow::Error::msg)?;
+    let (d, why) = super::device_for(backend)?;
     eprintln!("backend: {why}");
     Ok(d)
 }
@@ -49,13 +46,7 @@ pub struct EvalArgs {
 pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
     let device = device(&a.backend)?;
     let (spec, model, _) = load_model(&a.model, &device).map_err(anyhow::Error::msg)?;
-    let split = match a.split.as_str() {
-        "all" => None,
-        s => Some(
-            Split::parse(s)
-                .with_context(|| format!("--split {s:?}: expected train, val, test or all"))?,
-        ),
-    };
+    let split = super::split_arg(&a.split)?;
     let (rows, attrs) = predict_dataset(&model, &spec, &a.data, split, !a.no_attributes, &device)
         .map_err(anyhow::Error::msg)?;
     fairmark::io::write_atomic(&a.out, write_csv(&rows, &attrs).as_bytes())?;

@@ -79,13 +79,7 @@ pub fn run(c: SynthCommand) -> anyhow::Result<()> {
 pub fn predictions(a: &PredictionsArgs) -> anyhow::Result<usize> {
     let ds =
         Dataset::load(&a.data).with_context(|| format!("loading data set {}", a.data.display()))?;
-    let split = match a.split.as_str() {
-        "all" => None,
-        s => Some(
-            Split::parse(s)
-                .with_context(|| format!("--split {s:?}: expected train, val, test or all"))?,
-        ),
-    };
+    let split = super::split_arg(&a.split)?;
     let biases = a
         .biases
         .iter()

@@ -1,6 +1,5 @@
 //! `fairmark train`: trains a detector on a dataset directory.
 use clap::Args;
-use fairmark::backend::{select, BackendChoice};
 use fairmark::train::trainer::{train, Event, TrainRequest};
 use fairmark::train::{Method, TrainConfig};
 use std::path::PathBuf;
@@ -113,9 +112,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
             "--method groupdro fine-tunes a trained baseline: pass --init runs/<unet run>"
         );
     }
-    let choice = BackendChoice::parse(&a.backend)
-        .ok_or_else(|| anyhow::anyhow!("--backend {:?}: expected auto, wgpu or cpu", a.backend))?;
-    let (device, why) = select(choice).map_err(anyhow::Error::msg)?;
+    let (device, why) = super::device_for(&a.backend)?;
     eprintln!("backend: {why}");
     let mut cfg = TrainConfig::new(method);
     cfg.epochs = a.epochs;
