@@ -20,10 +20,82 @@ pub fn from_bytes(
     bytes: &[u8],
     device: &Device,
 ) -> Result<Detector, String> {
+    // Half-precision files load into the f32 model.
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
-        .map_err(|e| format!("not a burnpack weights file: {e:?}"))?;
+        .map_err(|e| format!("not a burnpack weights file: {e:?}"))?
+        .cast_to_module_dtype();
     config
         .init(device)
         .try_load_record(record)
         .map_err(|e| format!("weights do not fit the model configuration: {e:?}"))
+}
+
+/// Casts every float parameter (for half-precision weights files).
+struct CastFloats(burn::tensor::DType);
+
+impl burn::module::ModuleMapper for CastFloats {
+    fn map_float<const D: usize>(
+        &mut self,
+        param: burn::module::Param<burn::tensor::Tensor<D>>,
+    ) -> burn::module::Param<burn::tensor::Tensor<D>> {
+        let dtype = self.0;
+        param.map(|t| t.cast(dtype))
+    }
+}
+
+/// Burnpack bytes with every float parameter stored as f16 (half the size);
+/// [`from_bytes`] casts them back to the model's precision.
+pub fn to_bytes_f16(model: &Detector) -> Result<Vec<u8>, String> {
+    to_bytes(&model.clone().map(&mut CastFloats(burn::tensor::DType::F16)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::detector::Architecture;
+    use crate::model::unet::UNetConfig;
+    use burn::tensor::{Distribution, Tensor};
+
+    #[test]
+    fn half_precision_weights_are_half_the_size_and_load_back() {
+        let device = Device::flex();
+        let cfg = DetectorConfig::new(
+            Architecture::Unet,
+            3,
+            [16, 16],
+            UNetConfig::new().with_base_width(4).with_depth(2),
+        );
+        let model = cfg.init(&device);
+        let (full, half) = (to_bytes(&model).unwrap(), to_bytes_f16(&model).unwrap());
+        // Tensor data halves; names and headers do not (large models approach 0.5).
+        assert!(
+            half.len() < full.len() * 3 / 4,
+            "{} vs {}",
+            half.len(),
+            full.len()
+        );
+        let reloaded = from_bytes(&cfg, &half, &device).unwrap();
+        let x = Tensor::<4>::random([1, 1, 16, 16], Distribution::Default, &device);
+        let a: Vec<f32> = model
+            .forward(x.clone(), None)
+            .heatmaps
+            .into_data()
+            .try_to_vec()
+            .unwrap();
+        let b: Vec<f32> = reloaded
+            .forward(x, None)
+            .heatmaps
+            .into_data()
+            .try_to_vec()
+            .unwrap();
+        let diff = a
+            .iter()
+            .zip(&b)
+            .map(|(p, q)| (p - q).abs())
+            .fold(0.0f32, f32::max);
+        assert!(diff < 1e-2, "f16 changes outputs by {diff}");
+        assert!(from_bytes(&cfg, b"not burnpack", &device)
+            .unwrap_err()
+            .contains("not a burnpack"));
+    }
 }

@@ -172,7 +172,8 @@ pub fn train(req: TrainRequest, mut on_event: impl FnMut(Event)) -> Result<Train
         attributes: space.clone(),
         landmark_names: ds.meta.landmark_names.clone(),
         anatomy: ds.meta.anatomy,
-        data: req.data_dir.to_path_buf(),
+        // Absolute, so that eval and publish work from any directory.
+        data: std::fs::canonicalize(req.data_dir).unwrap_or_else(|_| req.data_dir.to_path_buf()),
         data_description: ds.meta.description.clone(),
         n_train: train_set.len(),
         n_val: val_set.len(),
