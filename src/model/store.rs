@@ -45,8 +45,16 @@ impl burn::module::ModuleMapper for CastFloats {
 
 /// Burnpack bytes with every float parameter stored as f16 (half the size);
 /// [`from_bytes`] casts them back to the model's precision.
-pub fn to_bytes_f16(model: &Detector) -> Result<Vec<u8>, String> {
-    to_bytes(&model.clone().map(&mut CastFloats(burn::tensor::DType::F16)))
+pub fn to_bytes_f16(model: &Detector, config: &DetectorConfig) -> Result<Vec<u8>, String> {
+    // Cast a copy rebuilt from bytes: a module clone shares its (lazily
+    // initialised) parameters, and casting those would change `model` too.
+    let device = model
+        .devices()
+        .into_iter()
+        .next()
+        .unwrap_or_else(Device::flex);
+    let copy = from_bytes(config, &to_bytes(model)?, &device)?;
+    to_bytes(&copy.map(&mut CastFloats(burn::tensor::DType::F16)))
 }
 
 #[cfg(test)]
@@ -66,7 +74,10 @@ mod tests {
             UNetConfig::new().with_base_width(4).with_depth(2),
         );
         let model = cfg.init(&device);
-        let (full, half) = (to_bytes(&model).unwrap(), to_bytes_f16(&model).unwrap());
+        let (full, half) = (
+            to_bytes(&model).unwrap(),
+            to_bytes_f16(&model, &cfg).unwrap(),
+        );
         // Tensor data halves; names and headers do not (large models approach 0.5).
         assert!(
             half.len() < full.len() * 3 / 4,

@@ -187,7 +187,7 @@ pub fn publish_run(
     manifest.metrics = Some(ModelMetrics::from_report(&report));
     // Half precision when it costs (almost) nothing: the f16 model must match
     // the f32 test MRE within 0.01 mm.
-    let f16 = store::to_bytes_f16(&model)?;
+    let f16 = store::to_bytes_f16(&model, &info.detector)?;
     let half = store::from_bytes(&info.detector, &f16, device)?;
     let (half_rows, _) =
         predict_dataset(&half, &spec, &info.data, Some(Split::Test), true, device)?;
