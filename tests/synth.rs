@@ -8,27 +8,23 @@ fn fairmark() -> Command {
     Command::new(env!("CARGO_BIN_EXE_fairmark"))
 }
 
+/// 40 hand phantoms, a quarter of them young, seed 2.
+fn synth_hands(out: &std::path::Path) -> std::process::Output {
+    fairmark()
+        .args([
+            "synth", "dataset", "--kind", "hand", "--n", "40", "--seed", "2",
+        ])
+        .args(["--groups", "young:0.25,old:0.75", "--out"])
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn hand_phantoms_with_imbalanced_groups() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("hands");
-    let o = fairmark()
-        .args([
-            "synth",
-            "dataset",
-            "--kind",
-            "hand",
-            "--n",
-            "40",
-            "--seed",
-            "2",
-            "--groups",
-            "young:0.25,old:0.75",
-            "--out",
-        ])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = synth_hands(&out);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let ds = Dataset::load(&out).unwrap();
     assert_eq!(ds.samples.len(), 40);
@@ -50,23 +46,7 @@ fn hand_phantoms_with_imbalanced_groups() {
 
     // Same seed, same bytes.
     let again = dir.path().join("again");
-    let o = fairmark()
-        .args([
-            "synth",
-            "dataset",
-            "--kind",
-            "hand",
-            "--n",
-            "40",
-            "--seed",
-            "2",
-            "--groups",
-            "young:0.25,old:0.75",
-            "--out",
-        ])
-        .arg(&again)
-        .output()
-        .unwrap();
+    let o = synth_hands(&again);
     assert!(o.status.success());
     for f in ["landmarks.csv", "attributes.csv", "images/hand_00007.png"] {
         assert_eq!(

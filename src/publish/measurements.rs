@@ -249,6 +249,26 @@ fn line_angle(l1: [[f64; 2]; 2], l2: [[f64; 2]; 2], what: &str) -> Result<f64> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn landmark_indices_follow_the_ceph_landmark_table() {
+        // The constants above must name the same landmarks as `CEPH_LANDMARKS`,
+        // the one place that defines the order.
+        let names = crate::data::Anatomy::Ceph.landmark_names();
+        for (i, n) in [
+            (S, "S"),
+            (N, "N"),
+            (OR, "Or"),
+            (PO, "Po"),
+            (A, "A"),
+            (B, "B"),
+            (ME, "Me"),
+            (GO, "Go"),
+            (ANS, "ANS"),
+        ] {
+            assert_eq!(names[i], n);
+        }
+    }
+
     use super::*;
     use crate::data::anatomy::CEPH_LANDMARKS;
     use crate::data::shape_model::ShapeModel;
