@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, the native test suite (release profile, shared
-# with the demo and benchmarks so it is built once) and the wasm32 library build.
+# with the demo and benchmarks so it is built once), the browser API in
+# headless Chromium on WebGPU and on the CPU, and the page end to end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
 cargo fmt --all -- --check
-# setup.sh installed lavapipe: the wgpu test must find an adapter.
+# setup.sh installed lavapipe: the wgpu tests must find an adapter.
 FAIRMARK_REQUIRE_WGPU=1 cargo test --release --workspace
-cargo build --release --lib --target wasm32-unknown-unknown
+# wasm-bindgen-test in headless Chromium (webdriver.json adds --enable-unsafe-webgpu).
+WASM_BINDGEN_TEST_TIMEOUT=600 cargo test --release --target wasm32-unknown-unknown --test web
+bash scripts/build-web.sh
+bash tests/e2e/run.sh
 echo "fairmark: all tests passed"

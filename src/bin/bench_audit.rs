@@ -1,6 +1,10 @@
 //! Benchmark: the full audit of N images × K keypoints with R rounds.
 //! `cargo run --release --bin bench-audit -- [--images 10000] [--keypoints 37] [--rounds 1000]`
 //! Prints a table of stage timings and one JSON line.
+// The CLI and benchmarks are native; on wasm32 (browser tests build every
+// binary of the package) each compiles to an empty module.
+#![cfg_attr(target_arch = "wasm32", no_main)]
+#![cfg(not(target_arch = "wasm32"))]
 use fairmark::data::dataset::DATASET_SCHEMA;
 use fairmark::data::{Dataset, DatasetMeta, Sample, Split};
 use fairmark::metrics::privacy::PrivacyConfig;

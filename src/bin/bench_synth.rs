@@ -1,6 +1,10 @@
 //! Phantom rendering speed: `cargo run --release --bin bench-synth -- --n 200`.
 //! Renders N images per anatomy serially and in parallel (rayon, all cores),
 //! prints images/s and one JSON line per anatomy.
+// The CLI and benchmarks are native; on wasm32 (browser tests build every
+// binary of the package) each compiles to an empty module.
+#![cfg_attr(target_arch = "wasm32", no_main)]
+#![cfg(not(target_arch = "wasm32"))]
 use anyhow::{bail, Context, Result};
 use fairmark::data::phantom::{render_many, PhantomConfig};
 use fairmark::data::Anatomy;

@@ -1,9 +1,7 @@
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::{Args, ValueEnum};
-use fairmark::data::Anatomy;
-use fairmark::metrics::privacy::PrivacyConfig;
 use fairmark::metrics::report::RenWeights;
-use fairmark::metrics::{audit, chart, text_table, AuditConfig, AuditReport, PredictionTable};
+use fairmark::metrics::{audit, chart, text_table, AuditOptions, AuditReport, PredictionTable};
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -61,48 +59,22 @@ pub fn run(a: AuditArgs) -> anyhow::Result<AuditReport> {
     let text = std::fs::read_to_string(&a.predictions)
         .with_context(|| format!("cannot read {}", a.predictions.display()))?;
     let table = PredictionTable::parse_csv(&a.predictions.display().to_string(), &text)?;
-    let anatomy = match a.anatomy.as_deref() {
-        Some("none") => None,
-        Some(s) => Some(
-            Anatomy::parse(s)
-                .with_context(|| format!("unknown anatomy {s:?} (ceph, hand or none)"))?,
-        ),
-        None => [Anatomy::Ceph, Anatomy::Hand]
-            .into_iter()
-            .find(|an| an.n_landmarks() == table.n_keypoints),
-    };
-    let privacy_filter = match &a.filter {
-        Some(f) => match f.split_once('=') {
-            Some((k, v)) if !k.is_empty() && !v.is_empty() => Some((k.to_string(), v.to_string())),
-            _ => bail!("--filter {f:?}: expected ATTR=GROUP, e.g. sex=F"),
-        },
-        None => None,
-    };
-    let thresholds = if !a.thresholds.is_empty() {
-        a.thresholds.clone()
-    } else {
-        anatomy
-            .map(Anatomy::default_thresholds_mm)
-            .unwrap_or_else(|| vec![2.0, 2.5, 3.0, 4.0])
-    };
-    let cfg = AuditConfig {
+    let options = AuditOptions {
         attributes: a.attrs.clone(),
-        thresholds_mm: thresholds,
-        dp_threshold_mm: a.dp_threshold,
         rounds: a.rounds,
         seed: a.seed,
+        thresholds_mm: a.thresholds.clone(),
+        dp_threshold_mm: a.dp_threshold,
         ren_weights: match a.ren_weights {
             Weights::Equal => RenWeights::Equal,
             Weights::GroupSize => RenWeights::GroupSize,
         },
         alpha: a.alpha,
-        privacy: (!a.no_privacy).then(|| PrivacyConfig {
-            seed: a.seed,
-            ..Default::default()
-        }),
-        privacy_filter,
-        keypoint_names: anatomy.map(Anatomy::landmark_names),
+        filter: a.filter.clone(),
+        privacy: !a.no_privacy,
+        anatomy: a.anatomy.clone(),
     };
+    let cfg = options.config(&table).map_err(anyhow::Error::msg)?;
     let report = audit(&table, &cfg)?;
     write_report(&report, &a.out, a.svg.as_deref())?;
     if !a.quiet {

@@ -1,15 +1,10 @@
 //! `fairmark eval`, `detect` and `publish`: thin shells over `train::inference`.
-use anyhow::anyhow;
 use clap::Args;
 use fairmark::data::formats::image_io::load_image;
-use fairmark::data::preprocess::letterbox::letterbox;
-use fairmark::data::Anatomy;
+use fairmark::detect::{self, Engine, Pixels};
 use fairmark::metrics::predictions::write_csv;
-use fairmark::model::decode::{decode_batch, to_original};
-use fairmark::publish::measurements::{ceph_measurements, hand_measurements};
 use fairmark::publish::overlay::draw_overlay;
 use fairmark::train::inference::{audit_rows, load_model, predict_dataset, publish_run};
-use fairmark::train::trainer::attribute_tensor;
 use std::path::PathBuf;
 
 fn device(backend: &str) -> anyhow::Result<burn::tensor::Device> {
@@ -92,66 +87,47 @@ pub struct DetectArgs {
 }
 
 pub fn detect(a: DetectArgs) -> anyhow::Result<()> {
-    if let Some(m) = a.mm_per_px {
-        anyhow::ensure!(m.is_finite() && m > 0.0, "--mm-per-px must be > 0, got {m}");
-    }
     let img = load_image(&a.image)?;
-    let device = device(&a.backend)?;
+    let (device, why) = super::device_for(&a.backend)?;
+    eprintln!("backend: {why}");
     let (spec, model, _) = load_model(&a.model, &device).map_err(anyhow::Error::msg)?;
     let attrs = spec
         .attributes
         .parse_pairs(&a.attrs)
         .map_err(anyhow::Error::msg)?;
-    let [h, w] = spec.detector.input_size;
-    let (input, lb) = letterbox(&img, w, h)?;
-    let x = burn::tensor::Tensor::<4>::from_data(
-        burn::tensor::TensorData::new(input.data.clone(), [1, 1, h, w]),
-        &device,
-    );
-    let maps = model
-        .forward(x, Some(attribute_tensor(&[attrs], &device)))
-        .heatmaps;
-    let k = spec.detector.n_landmarks;
-    let probs = burn::tensor::activation::softmax(maps.reshape([1, k, h * w]), 2);
-    let data: Vec<f32> = probs
-        .into_data()
-        .try_to_vec::<f32>()
-        .map_err(|e| anyhow!("{e:?}"))?;
-    let points = to_original(&decode_batch(&data, 1, k, h, w)[0], &lb);
-    let mm_per_px = a.mm_per_px.or_else(|| {
-        (spec.anatomy == Some(Anatomy::Hand))
-            .then(|| fairmark::data::anatomy::hand_mm_per_px(&points))
-            .flatten()
-    });
-    let measurements = match (spec.anatomy, mm_per_px) {
-        (Some(Anatomy::Ceph), Some(m)) => serde_json::to_value(ceph_measurements(&points, m)?)?,
-        (Some(Anatomy::Hand), m) => serde_json::to_value(hand_measurements(&points, m)?)?,
-        _ => serde_json::Value::Null,
+    let engine = Engine {
+        model: &model,
+        spec: &spec,
+        device: &device,
+        backend: if why.starts_with("CPU") {
+            "cpu"
+        } else {
+            "wgpu"
+        },
+        gpu: None,
     };
-    let landmarks: Vec<serde_json::Value> = points
-        .iter()
-        .zip(&spec.landmark_names)
-        .enumerate()
-        .map(|(i, (p, name))| {
-            serde_json::json!({
-                "keypoint": i + 1, "name": name, "x": p[0], "y": p[1],
-                "x_mm": mm_per_px.map(|m| p[0] * m), "y_mm": mm_per_px.map(|m| p[1] * m),
-            })
-        })
-        .collect();
-    let result = serde_json::json!({
-        "schema": "fairmark.detect/1",
-        "image": a.image.display().to_string(),
-        "width": img.width, "height": img.height,
-        "model": a.model.display().to_string(),
-        "method": spec.method,
-        "attributes": a.attrs,
-        "mm_per_px": mm_per_px,
-        "landmarks": landmarks,
-        "measurements": measurements,
-    });
+    let det = futures_lite::future::block_on(detect::detect(
+        &engine,
+        Pixels::Grey(&img),
+        &attrs,
+        a.mm_per_px,
+    ))
+    .map_err(anyhow::Error::msg)?;
+    let mut result = serde_json::to_value(&det)?;
+    result["image"] = a.image.display().to_string().into();
+    result["model"] = a.model.display().to_string().into();
+    result["attributes"] = serde_json::to_value(&a.attrs)?;
     fairmark::io::write_atomic(&a.out, serde_json::to_string_pretty(&result)?.as_bytes())?;
-    eprintln!("landmarks: {}", a.out.display());
+    eprintln!(
+        "landmarks: {} ({:.1} ms: preprocess {:.1}, forward {:.1}, decode {:.1})",
+        a.out.display(),
+        det.timings_ms.total,
+        det.timings_ms.preprocess,
+        det.timings_ms.forward,
+        det.timings_ms.decode
+    );
+    let points: Vec<[f64; 2]> = det.landmarks.iter().map(|l| [l.x, l.y]).collect();
+    let mm_per_px = det.mm_per_px;
     if let Some(path) = &a.overlay {
         let drawn = draw_overlay(
             &img,

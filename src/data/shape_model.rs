@@ -287,6 +287,42 @@ pub fn embedded(anatomy: Anatomy) -> ShapeModel {
     ShapeModel::embedded(anatomy)
 }
 
+/// The mean shape of `anatomy`'s landmarks (the 10 ceph landmarks picked from
+/// the 19 of the shape model), scaled and centred into a `width × height` box
+/// with a 5 % margin, y down: a reference anatomy to draw per-keypoint results on.
+pub fn mean_landmarks_in_box(anatomy: Anatomy, width: f64, height: f64) -> Vec<[f64; 2]> {
+    let model = ShapeModel::embedded(anatomy);
+    let points: Vec<[f64; 2]> = match anatomy {
+        Anatomy::Ceph => crate::data::anatomy::CEPH_LANDMARKS
+            .iter()
+            .map(|(_, _, isbi)| model.mean[*isbi])
+            .collect(),
+        Anatomy::Hand => model.mean.clone(),
+    };
+    let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
+    for p in &points {
+        for d in 0..2 {
+            lo[d] = lo[d].min(p[d]);
+            hi[d] = hi[d].max(p[d]);
+        }
+    }
+    let span = [(hi[0] - lo[0]).max(1e-9), (hi[1] - lo[1]).max(1e-9)];
+    let scale = (0.9 * width / span[0]).min(0.9 * height / span[1]);
+    let offset = [
+        (width - span[0] * scale) / 2.0,
+        (height - span[1] * scale) / 2.0,
+    ];
+    points
+        .iter()
+        .map(|p| {
+            [
+                (p[0] - lo[0]) * scale + offset[0],
+                (p[1] - lo[1]) * scale + offset[1],
+            ]
+        })
+        .collect()
+}
+
 /// One annotated shape: landmark coordinates in keypoint order.
 pub type Shape = Vec<[f64; 2]>;
 
@@ -487,5 +523,21 @@ mod tests {
                 "{anatomy}: mean worst-point error {err_mm} mm"
             );
         }
+    }
+
+    #[test]
+    fn mean_landmarks_fill_the_box_in_image_orientation() {
+        for an in [Anatomy::Ceph, Anatomy::Hand] {
+            let pts = mean_landmarks_in_box(an, 400.0, 500.0);
+            assert_eq!(pts.len(), an.n_landmarks());
+            assert!(pts
+                .iter()
+                .all(|p| (0.0..=400.0).contains(&p[0]) && (0.0..=500.0).contains(&p[1])));
+        }
+        // Lateral cephalograms face right: sella lies behind (left of) nasion,
+        // menton below sella.
+        let c = mean_landmarks_in_box(Anatomy::Ceph, 400.0, 500.0);
+        assert!(c[0][0] < c[1][0], "S {:?} N {:?}", c[0], c[1]);
+        assert!(c[7][1] > c[0][1], "Me {:?} S {:?}", c[7], c[0]);
     }
 }

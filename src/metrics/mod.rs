@@ -5,6 +5,7 @@ pub mod bootstrap;
 pub mod chart;
 pub mod error;
 pub mod grouping;
+pub mod options;
 pub mod parity;
 pub mod predictions;
 pub mod privacy;
@@ -15,5 +16,6 @@ pub mod simulate;
 pub mod text_table;
 
 pub use error::MetricsError;
+pub use options::AuditOptions;
 pub use predictions::PredictionTable;
 pub use report::{audit, AuditConfig, AuditReport};

@@ -293,6 +293,89 @@ pub fn write_csv(rows: &[LabelledRow], attr_names: &[String]) -> String {
     out
 }
 
+/// The predictions of one image with its ground truth, as the browser
+/// collects them after detecting a sample set.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImagePredictions {
+    pub image: String,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+    pub truth: Vec<[f64; 2]>,
+    pub pred: Vec<[f64; 2]>,
+    pub mm_per_px: f64,
+}
+
+/// Rows of the predictions table for whole images; attribute columns are the
+/// union of the images' attribute names, sorted. Errors name the image.
+pub fn labelled_rows(images: &[ImagePredictions]) -> Result<(Vec<LabelledRow>, Vec<String>)> {
+    let bad = |m: String| MetricsError::Invalid(m);
+    let names: Vec<String> = images
+        .iter()
+        .flat_map(|im| im.attributes.keys().cloned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut rows = Vec::new();
+    for im in images {
+        if im.image.is_empty() || im.image.contains([',', '\n', '"']) {
+            return Err(bad(format!(
+                "image name {:?} must be non-empty, without commas, quotes or line breaks",
+                im.image
+            )));
+        }
+        if im.truth.len() != im.pred.len() || im.truth.is_empty() {
+            return Err(bad(format!(
+                "image {}: {} true and {} predicted landmarks",
+                im.image,
+                im.truth.len(),
+                im.pred.len()
+            )));
+        }
+        if !(im.mm_per_px.is_finite() && im.mm_per_px > 0.0) {
+            return Err(bad(format!(
+                "image {}: mm_per_px must be > 0, got {}",
+                im.image, im.mm_per_px
+            )));
+        }
+        if let Some(k) = im
+            .truth
+            .iter()
+            .chain(&im.pred)
+            .position(|p| !(p[0].is_finite() && p[1].is_finite()))
+        {
+            return Err(bad(format!(
+                "image {}: landmark {} is not a finite point",
+                im.image,
+                k % im.truth.len() + 1
+            )));
+        }
+        let attrs: Vec<String> = names
+            .iter()
+            .map(|n| im.attributes.get(n).cloned().unwrap_or_default())
+            .collect();
+        if let Some(v) = attrs.iter().find(|v| v.contains([',', '\n', '"'])) {
+            return Err(bad(format!(
+                "image {}: attribute value {v:?} has a comma, quote or line break",
+                im.image
+            )));
+        }
+        for (k, (t, p)) in im.truth.iter().zip(&im.pred).enumerate() {
+            rows.push((
+                PredictionRow {
+                    image: im.image.clone(),
+                    keypoint: k + 1,
+                    pred: *p,
+                    truth: *t,
+                    mm_per_px: im.mm_per_px,
+                },
+                attrs.clone(),
+            ));
+        }
+    }
+    Ok((rows, names))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,5 +482,35 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("attribute columns are: sex"));
+    }
+
+    #[test]
+    fn whole_images_become_rows_that_parse_back() {
+        let im = |name: &str, sex: &str, dx: f64| ImagePredictions {
+            image: name.into(),
+            attributes: [("sex".to_string(), sex.to_string())].into(),
+            truth: vec![[10.0, 10.0], [20.0, 5.0]],
+            pred: vec![[10.0 + dx, 10.0], [20.0, 5.0]],
+            mm_per_px: 0.5,
+        };
+        let (rows, names) = labelled_rows(&[im("a", "F", 4.0), im("b", "M", 0.0)]).unwrap();
+        assert_eq!(names, vec!["sex"]);
+        assert_eq!(rows.len(), 4);
+        let t = PredictionTable::parse_csv("x", &write_csv(&rows, &names)).unwrap();
+        assert_eq!(t.error(0, 0), 2.0);
+        assert_eq!(t.error(1, 0), 0.0);
+        let mut bad = im("c", "F", 0.0);
+        bad.pred.pop();
+        assert!(labelled_rows(&[bad])
+            .unwrap_err()
+            .to_string()
+            .contains("2 true and 1 predicted"));
+        let mut nan = im("d", "F", 0.0);
+        nan.pred[1][0] = f64::NAN;
+        assert!(labelled_rows(&[nan])
+            .unwrap_err()
+            .to_string()
+            .contains("landmark 2"));
+        assert!(labelled_rows(&[im("e,f", "F", 0.0)]).is_err());
     }
 }

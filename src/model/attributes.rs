@@ -1,6 +1,7 @@
 //! The demographic attributes a model knows, in a fixed order, and their
 //! encoding as group indices (the group count of an attribute means unknown).
 use crate::data::Dataset;
+use burn::tensor::{Device, Int, Tensor, TensorData};
 
 /// The attributes a model knows: names and groups, in a fixed order.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -61,10 +62,21 @@ impl AttributeSpace {
             let (k, v) = p.split_once('=').ok_or_else(|| {
                 format!("attribute {p:?}: expected NAME=GROUP, e.g. age_group=adolescent")
             })?;
-            let Some(a) = self.names.iter().position(|n| n == k.trim()) else {
+            map.insert(k.trim().to_string(), v.trim().to_string());
+        }
+        self.parse_map(&map)
+    }
+
+    /// Checks a `name → group` map (from the CLI or from JavaScript) against
+    /// the known attributes and groups, then encodes it; absent names are unknown.
+    pub fn parse_map(
+        &self,
+        map: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Vec<usize>, String> {
+        for (k, v) in map {
+            let Some(a) = self.names.iter().position(|n| n == k) else {
                 return Err(format!(
-                    "unknown attribute {:?}; this model knows: {}",
-                    k.trim(),
+                    "unknown attribute {k:?}; this model knows: {}",
                     if self.names.is_empty() {
                         "none".into()
                     } else {
@@ -72,18 +84,33 @@ impl AttributeSpace {
                     }
                 ));
             };
-            if !self.groups[a].iter().any(|g| g == v.trim()) {
+            if !self.groups[a].iter().any(|g| g == v) {
                 return Err(format!(
-                    "attribute {}: unknown group {:?}; groups: {}",
-                    k.trim(),
-                    v.trim(),
+                    "attribute {k}: unknown group {v:?}; groups: {}",
                     self.groups[a].join(", ")
                 ));
             }
-            map.insert(k.trim().to_string(), v.trim().to_string());
         }
-        Ok(self.indices(&map))
+        Ok(self.indices(map))
     }
+}
+
+/// `[B, n_a]` group indices as the model's attribute input (a model without
+/// attributes gets one dummy column).
+pub fn attribute_tensor(indices: &[Vec<usize>], device: &Device) -> Tensor<2, Int> {
+    let b = indices.len();
+    let n_a = indices.first().map_or(1, |v| v.len().max(1));
+    let flat: Vec<i64> = indices
+        .iter()
+        .flat_map(|v| {
+            if v.is_empty() {
+                vec![0]
+            } else {
+                v.iter().map(|&x| x as i64).collect()
+            }
+        })
+        .collect();
+    Tensor::from_data(TensorData::new(flat, [b, n_a]), device)
 }
 
 #[cfg(test)]

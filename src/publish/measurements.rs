@@ -38,11 +38,12 @@ pub struct CephMeasurements {
     /// Angle between the Frankfort horizontal (Po–Or) and the mandibular plane
     /// (Go–Me), 0–90°.
     pub fma_deg: f64,
-    /// Anterior skull-base length S–N, in mm.
-    pub s_n_mm: f64,
+    /// Anterior skull-base length S–N, in mm (null without a pixel spacing;
+    /// the angles need none).
+    pub s_n_mm: Option<f64>,
     /// Lower anterior face height ANS–Me, in mm.
-    pub ans_me_mm: f64,
-    pub mm_per_px: f64,
+    pub ans_me_mm: Option<f64>,
+    pub mm_per_px: Option<f64>,
 }
 
 // Indices into the 10 ceph landmarks (see `CEPH_LANDMARKS`).
@@ -58,9 +59,11 @@ const ANS: usize = 9;
 
 /// SNA, SNB, ANB, FMA and the S–N and ANS–Me lengths from the 10 ceph
 /// landmarks (S, N, Or, Po, A, B, Pog, Me, Go, ANS).
-pub fn ceph_measurements(points: &[[f64; 2]], mm_per_px: f64) -> Result<CephMeasurements> {
+pub fn ceph_measurements(points: &[[f64; 2]], mm_per_px: Option<f64>) -> Result<CephMeasurements> {
     check_points(Anatomy::Ceph, points)?;
-    check_spacing(mm_per_px)?;
+    if let Some(m) = mm_per_px {
+        check_spacing(m)?;
+    }
     let p = |i: usize| points[i];
     let sna = angle_at(p(N), p(S), p(A), "S, N and A")?;
     let snb = angle_at(p(N), p(S), p(B), "S, N and B")?;
@@ -74,8 +77,8 @@ pub fn ceph_measurements(points: &[[f64; 2]], mm_per_px: f64) -> Result<CephMeas
         snb_deg: snb,
         anb_deg: sna - snb,
         fma_deg: fma,
-        s_n_mm: dist(p(S), p(N)) * mm_per_px,
-        ans_me_mm: dist(p(ANS), p(ME)) * mm_per_px,
+        s_n_mm: mm_per_px.map(|m| dist(p(S), p(N)) * m),
+        ans_me_mm: mm_per_px.map(|m| dist(p(ANS), p(ME)) * m),
         mm_per_px,
     })
 }
@@ -247,6 +250,28 @@ fn line_angle(l1: [[f64; 2]; 2], l2: [[f64; 2]; 2], what: &str) -> Result<f64> {
     Ok(a.min(180.0 - a))
 }
 
+/// The measurements of either anatomy, serialised as the object of the one
+/// that applies (what `fairmark detect` and the browser report).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Measurements {
+    Ceph(CephMeasurements),
+    Hand(HandMeasurements),
+}
+
+/// Measurements for `anatomy`. Without a pixel spacing, ceph gives its angles
+/// (lengths null) and hands fall back on the wrist convention.
+pub fn measure(
+    anatomy: Anatomy,
+    points: &[[f64; 2]],
+    mm_per_px: Option<f64>,
+) -> Result<Measurements> {
+    Ok(match anatomy {
+        Anatomy::Ceph => Measurements::Ceph(ceph_measurements(points, mm_per_px)?),
+        Anatomy::Hand => Measurements::Hand(hand_measurements(points, mm_per_px)?),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -296,16 +321,27 @@ mod tests {
         p[ME] = [10.0, 30.0];
         p[ANS] = [7.0, 26.0];
         p[6] = [5.0, 30.0]; // Pog: not used
-        let m = ceph_measurements(&p, 0.5).unwrap();
+        let m = ceph_measurements(&p, Some(0.5)).unwrap();
         close(m.sna_deg, 90.0, 1e-9);
         close(m.snb_deg, 45.0, 1e-9);
         close(m.anb_deg, 45.0, 1e-9);
         close(m.fma_deg, 45.0, 1e-9);
-        close(m.s_n_mm, 5.0, 1e-12);
-        close(m.ans_me_mm, 2.5, 1e-12);
+        close(m.s_n_mm.unwrap(), 5.0, 1e-12);
+        close(m.ans_me_mm.unwrap(), 2.5, 1e-12);
         // A mandibular plane drawn the other way round gives the same FMA.
         p.swap(GO, ME);
-        close(ceph_measurements(&p, 0.5).unwrap().fma_deg, 45.0, 1e-9);
+        close(
+            ceph_measurements(&p, Some(0.5)).unwrap().fma_deg,
+            45.0,
+            1e-9,
+        );
+        // Angles need no spacing; lengths do.
+        let bare = ceph_measurements(&p, None).unwrap();
+        close(bare.sna_deg, m.sna_deg, 1e-12);
+        assert_eq!(
+            (bare.s_n_mm, bare.ans_me_mm, bare.mm_per_px),
+            (None, None, None)
+        );
     }
 
     #[test]
@@ -328,19 +364,19 @@ mod tests {
                 [p[0] * to_px + 900.0, p[1] * to_px + 1100.0]
             })
             .collect();
-        let m = ceph_measurements(&pts, mm_per_px).unwrap();
+        let m = ceph_measurements(&pts, Some(mm_per_px)).unwrap();
         close(m.sna_deg, 82.69, 0.01);
         close(m.snb_deg, 80.34, 0.01);
         close(m.anb_deg, 2.34, 0.01);
         close(m.fma_deg, 29.11, 0.01);
-        close(m.s_n_mm, 59.04, 0.01);
+        close(m.s_n_mm.unwrap(), 59.04, 0.01);
     }
 
     #[test]
     fn ceph_input_errors() {
         let p = vec![[1.0, 2.0]; 9];
         assert!(matches!(
-            ceph_measurements(&p, 0.1),
+            ceph_measurements(&p, Some(0.1)),
             Err(MeasurementError::WrongCount {
                 expected: 10,
                 got: 9,
@@ -352,16 +388,16 @@ mod tests {
             *q = [i as f64, (i * i) as f64];
         }
         p[4][1] = f64::NAN;
-        let e = ceph_measurements(&p, 0.1).unwrap_err().to_string();
+        let e = ceph_measurements(&p, Some(0.1)).unwrap_err().to_string();
         assert!(e.contains("KP5 (A)"), "{e}");
         p[4][1] = 3.0;
-        assert!(ceph_measurements(&p, 0.1).is_ok());
+        assert!(ceph_measurements(&p, Some(0.1)).is_ok());
         assert!(matches!(
-            ceph_measurements(&p, 0.0),
+            ceph_measurements(&p, Some(0.0)),
             Err(MeasurementError::BadSpacing(_))
         ));
         p[S] = p[N];
-        let e = ceph_measurements(&p, 0.1).unwrap_err().to_string();
+        let e = ceph_measurements(&p, Some(0.1)).unwrap_err().to_string();
         assert!(e.contains("coincide"), "{e}");
     }
 

@@ -15,7 +15,7 @@ use crate::rng::stream_rng;
 use burn::module::{Module, ParamId};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::softmax;
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
 use rand::seq::SliceRandom;
 use rand::RngExt;
 use rand_distr::{Distribution, Normal};
@@ -516,19 +516,5 @@ fn add_ge_noise(model: &Detector, grads: &mut GradientsParams, rng: &mut rand_ch
     }
 }
 
-/// Indices tensor helper for callers that build attribute inputs by hand.
-pub fn attribute_tensor(indices: &[Vec<usize>], device: &Device) -> Tensor<2, Int> {
-    let b = indices.len();
-    let n_a = indices.first().map_or(1, |v| v.len().max(1));
-    let flat: Vec<i64> = indices
-        .iter()
-        .flat_map(|v| {
-            if v.is_empty() {
-                vec![0]
-            } else {
-                v.iter().map(|&x| x as i64).collect()
-            }
-        })
-        .collect();
-    Tensor::from_data(TensorData::new(flat, [b, n_a]), device)
-}
+/// Kept here for callers of the training API; lives in the model core.
+pub use crate::model::attributes::attribute_tensor;

@@ -8,6 +8,7 @@
 //! Decoding is a pure function of the bytes and works in wasm; only
 //! [`load_image`] touches the file system.
 use crate::data::error::{DataError, Result};
+use crate::data::preprocess::luma709;
 use image::{DynamicImage, ImageReader, Limits};
 use std::io::Cursor;
 use std::path::Path;
@@ -196,7 +197,7 @@ fn to_grey(img: DynamicImage) -> GreyImage {
         other => other
             .into_rgb32f()
             .pixels()
-            .map(|p| (0.2126 * p.0[0] + 0.7152 * p.0[1] + 0.0722 * p.0[2]).clamp(0.0, 1.0))
+            .map(|p| luma709(p.0[0], p.0[1], p.0[2]))
             .collect(),
     };
     GreyImage {

@@ -61,6 +61,12 @@ impl Letterbox {
         ]
     }
 
+    /// Box-averaging factor applied before bilinear sampling: `⌊1/scale⌋`
+    /// when shrinking by 2× or more, else 1 (shared with the WGSL shader).
+    pub fn box_factor(&self) -> usize {
+        (1.0 / self.scale).floor().max(1.0) as usize
+    }
+
     /// Resamples `img` (which must be `src_w × src_h`) into the model input.
     ///
     /// Enlarging and mild shrinking are bilinear. Shrinking by 2× or more
@@ -77,7 +83,7 @@ impl Letterbox {
                 img.data.len()
             )));
         }
-        let f = (1.0 / self.scale).floor().max(1.0) as usize;
+        let f = self.box_factor();
         let reduced;
         let src = if f >= 2 {
             reduced = box_reduce(img, f);

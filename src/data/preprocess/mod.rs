@@ -8,7 +8,9 @@
 pub mod augment;
 pub mod heatmap;
 pub mod letterbox;
+pub mod pixels;
 
 pub use augment::{augment, AugmentConfig, AugmentParams, Augmented};
 pub use heatmap::{argmax_subpixel, gaussian_heatmaps, one_hot_heatmaps};
 pub use letterbox::{letterbox, Letterbox};
+pub use pixels::{grey_from_bytes, luma709};

@@ -1,0 +1,80 @@
+//! Raw 8-bit pixels (a browser canvas gives RGBA, a grey buffer gives one
+//! byte per pixel) → the grey image the models read, values in [0, 1].
+use crate::data::error::{DataError, Result};
+use crate::data::GreyImage;
+
+/// Rec. 709 luma of an RGB triple in [0, 1]: radiographs exported as RGB are
+/// grey in all three channels, so the weights only matter for colour overlays.
+/// `shaders/letterbox.wgsl` uses the same weights.
+pub fn luma709(r: f32, g: f32, b: f32) -> f32 {
+    (0.2126 * r + 0.7152 * g + 0.0722 * b).clamp(0.0, 1.0)
+}
+
+/// Bytes per pixel of a `width × height` buffer of `len` bytes: 1 (grey) or 4
+/// (RGBA, alpha ignored), or an error naming the sizes that would fit.
+pub fn channels_of(len: usize, width: usize, height: usize) -> Result<usize> {
+    let n = width
+        .checked_mul(height)
+        .filter(|&n| n > 0)
+        .ok_or_else(|| {
+            DataError::Invalid(format!("image size {width}x{height} is empty or too large"))
+        })?;
+    match len {
+        l if l == n => Ok(1),
+        l if Some(l) == n.checked_mul(4) => Ok(4),
+        l => Err(DataError::Invalid(format!(
+            "{l} pixel bytes do not fit a {width}x{height} image: expected {n} (grey) or {} (RGBA)",
+            n.saturating_mul(4)
+        ))),
+    }
+}
+
+/// Grey image from 8-bit grey or RGBA pixels, row-major.
+pub fn grey_from_bytes(pixels: &[u8], width: usize, height: usize) -> Result<GreyImage> {
+    let data = match channels_of(pixels.len(), width, height)? {
+        1 => pixels.iter().map(|&v| v as f32 / 255.0).collect(),
+        _ => pixels
+            .chunks_exact(4)
+            .map(|p| {
+                luma709(
+                    p[0] as f32 / 255.0,
+                    p[1] as f32 / 255.0,
+                    p[2] as f32 / 255.0,
+                )
+            })
+            .collect(),
+    };
+    GreyImage::new(width, height, data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grey_and_rgba_give_the_same_image() {
+        let grey = [0u8, 128, 255, 7, 9, 200];
+        let rgba: Vec<u8> = grey.iter().flat_map(|&v| [v, v, v, 255]).collect();
+        let a = grey_from_bytes(&grey, 3, 2).unwrap();
+        let b = grey_from_bytes(&rgba, 3, 2).unwrap();
+        for (x, y) in a.data.iter().zip(&b.data) {
+            assert!((x - y).abs() < 1e-6, "{x} vs {y}");
+        }
+        assert_eq!(a.data[2], 1.0);
+    }
+
+    #[test]
+    fn luma_weights_are_rec709() {
+        let img = grey_from_bytes(&[255, 0, 0, 255, 0, 255, 0, 0], 2, 1).unwrap();
+        assert!((img.data[0] - 0.2126).abs() < 1e-6);
+        assert!((img.data[1] - 0.7152).abs() < 1e-6);
+    }
+
+    #[test]
+    fn wrong_sizes_are_named() {
+        let e = grey_from_bytes(&[0; 10], 3, 2).unwrap_err().to_string();
+        assert!(e.contains("expected 6 (grey) or 24 (RGBA)"), "{e}");
+        assert!(grey_from_bytes(&[], 0, 2).is_err());
+        assert!(channels_of(1, usize::MAX, 3).is_err());
+    }
+}

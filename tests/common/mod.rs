@@ -1,0 +1,44 @@
+//! Fixtures shared by the native tests and the browser tests: the native
+//! results they write (with FAIRMARK_BLESS=1) are what the browser must match.
+#![allow(dead_code)]
+use serde_json::Value;
+
+/// Native detection of ceph phantom 0 with models/ceph-unet-phantom.
+pub const DETECT_FIXTURE: &str = include_str!("../fixtures/detect_ceph0.json");
+/// A small predictions CSV (`fairmark synth predictions`) and its native audit
+/// with `{"rounds": 200, "seed": 3}`.
+pub const AUDIT_FIXTURE_CSV: &str = include_str!("../fixtures/predictions_small.csv");
+pub const AUDIT_FIXTURE_REPORT: &str = include_str!("../fixtures/audit_small.json");
+
+/// JSON equality with numbers equal to 1e-9 (relative): the same code on two
+/// targets may round transcendental functions differently in the last bit.
+pub fn assert_close(a: &Value, b: &Value, path: &str) {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            assert!(
+                (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+                "{path}: {x} vs {y}"
+            );
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "{path}: lengths differ");
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                assert_close(p, q, &format!("{path}[{i}]"));
+            }
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            // As sets: JavaScript objects list integer-like keys ("2", "3")
+            // before others ("2.5"), whatever order they were written in.
+            let mut kx: Vec<_> = x.keys().collect();
+            let mut ky: Vec<_> = y.keys().collect();
+            kx.sort();
+            ky.sort();
+            assert_eq!(kx, ky, "{path}: keys differ");
+            for (k, v) in x {
+                assert_close(v, &y[k], &format!("{path}.{k}"));
+            }
+        }
+        _ => assert_eq!(a, b, "{path}"),
+    }
+}

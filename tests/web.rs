@@ -1,0 +1,198 @@
+//! The browser API in headless Chromium (wasm-bindgen-test): detection on
+//! WebGPU and on the CPU fallback gives the same landmarks as each other and
+//! as native `fairmark detect`; the audit gives the native report; wrong
+//! input throws an Error with a message, never traps.
+//!
+//! Run: `CHROMEDRIVER=$(which chromedriver) cargo test --release --target
+//! wasm32-unknown-unknown --test web` (or `wasm-pack test --headless --chrome
+//! --release -- --test web`); scripts/test.sh does it.
+#![cfg(target_arch = "wasm32")]
+
+use fairmark::web::{audit, measure, predictions_csv, render_phantom, Model};
+use js_sys::{Reflect, Uint8Array};
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+mod common;
+use common::{assert_close, AUDIT_FIXTURE_CSV, AUDIT_FIXTURE_REPORT, DETECT_FIXTURE};
+
+const WEIGHTS: &[u8] = include_bytes!("../models/ceph-unet-phantom/weights.bpk");
+const MANIFEST: &str = include_str!("../models/ceph-unet-phantom/manifest.json");
+
+fn json(v: &JsValue) -> Value {
+    serde_wasm_bindgen::from_value(v.clone()).unwrap()
+}
+
+fn message(e: JsError) -> String {
+    let v: JsValue = e.into();
+    Reflect::get(&v, &"message".into())
+        .unwrap()
+        .as_string()
+        .unwrap()
+}
+
+async fn load(backend: &str) -> Model {
+    Model::load(
+        Uint8Array::from(WEIGHTS).into(),
+        MANIFEST.into(),
+        backend.into(),
+    )
+    .await
+    .map_err(message)
+    .unwrap()
+}
+
+/// Phantom 0 of the default ceph set as RGBA, as a canvas would give it.
+fn phantom_rgba() -> (JsValue, u32, u32) {
+    let p = render_phantom("ceph".into(), 0.into(), JsValue::UNDEFINED).unwrap();
+    let grey = Uint8Array::new(&Reflect::get(&p, &"pixels".into()).unwrap()).to_vec();
+    let rgba: Vec<u8> = grey.iter().flat_map(|&v| [v, v, v, 255]).collect();
+    let w = Reflect::get(&p, &"width".into()).unwrap().as_f64().unwrap() as u32;
+    let h = Reflect::get(&p, &"height".into())
+        .unwrap()
+        .as_f64()
+        .unwrap() as u32;
+    (Uint8Array::from(rgba.as_slice()).into(), w, h)
+}
+
+async fn detect(model: &Model) -> Value {
+    let (px, w, h) = phantom_rgba();
+    let opts = json_to_js(r#"{"mmPerPx": 0.1}"#);
+    json(
+        &model
+            .detect(px, w.into(), h.into(), opts)
+            .await
+            .map_err(message)
+            .unwrap(),
+    )
+}
+
+fn json_to_js(text: &str) -> JsValue {
+    js_sys::JSON::parse(text).unwrap()
+}
+
+fn points(det: &Value) -> Vec<[f64; 2]> {
+    det["landmarks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| [l["x"].as_f64().unwrap(), l["y"].as_f64().unwrap()])
+        .collect()
+}
+
+fn max_distance(a: &[[f64; 2]], b: &[[f64; 2]]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(p, q)| (p[0] - q[0]).hypot(p[1] - q[1]))
+        .fold(0.0, f64::max)
+}
+
+#[wasm_bindgen_test]
+async fn webgpu_and_cpu_find_the_native_landmarks() {
+    let native: Value = serde_json::from_str(DETECT_FIXTURE).unwrap();
+    let native = points(&native);
+    let cpu = load("cpu").await;
+    assert_eq!(cpu.backend(), "cpu");
+    let on_cpu = detect(&cpu).await;
+    assert_eq!(on_cpu["preprocess"], "cpu");
+    let d = max_distance(&points(&on_cpu), &native);
+    assert!(d < 0.05, "CPU in the browser vs native: {d} px");
+
+    // Headless Chromium with --enable-unsafe-webgpu has an adapter (SwiftShader).
+    let gpu = load("webgpu").await;
+    assert_eq!(gpu.backend(), "webgpu", "{}", gpu.backend_note());
+    let on_gpu = detect(&gpu).await;
+    assert_eq!(on_gpu["preprocess"], "gpu-shader");
+    let d = max_distance(&points(&on_gpu), &native);
+    assert!(d < 0.05, "WebGPU vs native: {d} px");
+    // Timings are reported and add up.
+    let t = &on_gpu["timings_ms"];
+    assert!(t["total"].as_f64().unwrap() >= t["forward"].as_f64().unwrap());
+    assert!(on_gpu["measurements"]["sna_deg"]
+        .as_f64()
+        .unwrap()
+        .is_finite());
+}
+
+#[wasm_bindgen_test]
+fn audit_gives_the_native_report() {
+    let opts = json_to_js(r#"{"rounds": 200, "seed": 3}"#);
+    let report = json(
+        &audit(AUDIT_FIXTURE_CSV.into(), opts)
+            .map_err(message)
+            .unwrap(),
+    );
+    let native: Value = serde_json::from_str(AUDIT_FIXTURE_REPORT).unwrap();
+    assert_close(&report, &native, "report");
+}
+
+#[wasm_bindgen_test]
+async fn bad_input_throws_clear_errors() {
+    // Wrong types and corrupt files.
+    let e = Model::load("not bytes".into(), MANIFEST.into(), "cpu".into()).await;
+    assert!(message(e.err().unwrap()).contains("weights must be a Uint8Array"));
+    let mut corrupt = WEIGHTS.to_vec();
+    corrupt[100] ^= 0xff;
+    let e = Model::load(
+        Uint8Array::from(corrupt.as_slice()).into(),
+        MANIFEST.into(),
+        "cpu".into(),
+    )
+    .await;
+    assert!(
+        message(e.err().unwrap()).contains("sha256"),
+        "corrupt weights must fail the hash"
+    );
+    let e = Model::load(Uint8Array::from(WEIGHTS).into(), "{".into(), "cpu".into()).await;
+    assert!(message(e.err().unwrap()).contains("manifest"));
+    let e = Model::load(
+        Uint8Array::from(WEIGHTS).into(),
+        MANIFEST.into(),
+        "tpu".into(),
+    )
+    .await;
+    assert!(message(e.err().unwrap()).contains("expected \"auto\""));
+
+    let model = load("cpu").await;
+    let px: JsValue = Uint8Array::from(&[0u8; 12][..]).into();
+    let e = model
+        .detect(px.clone(), 5.into(), 2.into(), JsValue::UNDEFINED)
+        .await;
+    assert!(message(e.err().unwrap()).contains("do not fit a 5x2 image"));
+    let e = model
+        .detect(px.clone(), "3".into(), 1.into(), JsValue::UNDEFINED)
+        .await;
+    assert!(message(e.err().unwrap()).contains("width must be a number"));
+    let e = model
+        .detect(
+            px.clone(),
+            3.into(),
+            1.into(),
+            json_to_js(r#"{"attributes": {"sex": "F"}}"#),
+        )
+        .await;
+    assert!(message(e.err().unwrap()).contains("unknown attribute \"sex\""));
+    let e = model
+        .detect(px, 3.into(), 1.into(), json_to_js(r#"{"mmPerPx": -1}"#))
+        .await;
+    assert!(message(e.err().unwrap()).contains("positive"));
+
+    let e = audit(JsValue::from(5), JsValue::UNDEFINED);
+    assert!(message(e.err().unwrap()).contains("must be a string"));
+    let e = audit("image,keypoint\n".into(), JsValue::UNDEFINED);
+    assert!(message(e.err().unwrap()).contains("missing column"));
+    let e = audit(AUDIT_FIXTURE_CSV.into(), json_to_js(r#"{"round": 5}"#));
+    assert!(message(e.err().unwrap()).contains("round"));
+    let e = predictions_csv(json_to_js(
+        r#"[{"image": "a", "truth": [[1, 2]], "pred": [], "mm_per_px": 0.1}]"#,
+    ));
+    assert!(message(e.err().unwrap()).contains("1 true and 0 predicted"));
+    let e = measure("ceph".into(), json_to_js("[[1, 2]]"), 0.1.into());
+    assert!(message(e.err().unwrap()).contains("10 landmarks"));
+    let e = render_phantom("knee".into(), 0.into(), JsValue::UNDEFINED);
+    assert!(message(e.err().unwrap()).contains("expected \"ceph\" or \"hand\""));
+}
