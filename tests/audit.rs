@@ -238,6 +238,20 @@ fn cli_writes_the_documented_report_and_chart() {
     assert!(
         drawing.starts_with("<svg") && drawing.contains("age_group") && drawing.contains("joint")
     );
+    // One ★ per flagged (keypoint, attribute), one bar per keypoint and panel,
+    // and nothing the page's CSP would block (no style attributes).
+    let flagged: usize = j["keypoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|kp| kp["flagged"].as_array().unwrap().len())
+        .sum();
+    assert!(flagged >= 1);
+    assert_eq!(drawing.matches('★').count(), flagged);
+    assert_eq!(drawing.matches("<title>KP").count(), 10 * 3);
+    assert!(drawing.contains("<title>KP2 N: DP "));
+    assert!(!drawing.contains("style="));
+    assert!(drawing.trim_end().ends_with("</svg>"));
 }
 
 #[test]

@@ -1,116 +1,215 @@
 //! The per-keypoint DP bar chart (like the fairness paper's Fig. 2, bottom):
 //! observed DP per keypoint as bars, the attribute-randomised DP as an orange
-//! band (mean line, 95th-percentile bar), significant keypoints marked with ★.
-//! One panel per audited attribute, plus the joint groups when there are
-//! several attributes. Drawn with plotters into an SVG string.
-use super::report::{AuditReport, JOINT};
-use plotters::prelude::*;
+//! band (mean line, 95th-percentile bar), keypoints significant after Holm
+//! correction marked with ★. One panel per audited attribute, plus the joint
+//! groups when there are several attributes.
+//!
+//! Written as SVG text directly rather than with a plotting crate: in the
+//! browser, plotters measures text by inserting styled DOM elements, which the
+//! page's Content-Security-Policy (`style-src 'self'`) forbids and which does
+//! not exist in a Web Worker. Text here is positioned with `text-anchor`, so
+//! nothing needs measuring and the output is the same on every target.
+use super::report::{AuditReport, KeypointReport, JOINT};
+use std::fmt::Write;
 
-const BLUE: RGBColor = RGBColor(49, 99, 149);
-const ORANGE: RGBColor = RGBColor(230, 140, 40);
+const BLUE: &str = "#316395";
+const ORANGE: &str = "#e68c28";
+const RED: &str = "#c0392b";
+const PANEL_H: f64 = 300.0;
+const LEFT: f64 = 60.0;
+const RIGHT: f64 = 20.0;
+const TOP: f64 = 40.0;
+const BOTTOM: f64 = 45.0;
 
 pub fn dp_chart_svg(report: &AuditReport) -> Result<String, String> {
     let mut panels: Vec<String> = report.attributes.clone();
     if report.attributes.len() > 1 {
         panels.push(JOINT.to_string());
     }
-    let k = report.n_keypoints;
-    let width = (160 + 22 * k as u32).max(640);
-    let panel_h = 300u32;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (width, panel_h * panels.len() as u32))
-            .into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let areas = root.split_evenly((panels.len(), 1));
-        for (area, attr) in areas.iter().zip(&panels) {
-            draw_panel(area, report, attr).map_err(|e| e.to_string())?;
-        }
-        root.present().map_err(|e| e.to_string())?;
+    if panels.is_empty() || report.n_keypoints == 0 {
+        return Err("the report has no attribute or no keypoint to chart".into());
     }
+    let width = (LEFT + RIGHT + 22.0 * report.n_keypoints as f64).max(640.0);
+    let height = PANEL_H * panels.len() as f64;
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" role="img">"#
+    );
+    svg += &format!(r#"<rect width="{width}" height="{height}" fill="white"/>"#);
+    for (i, attr) in panels.iter().enumerate() {
+        panel(&mut svg, report, attr, i as f64 * PANEL_H, width);
+    }
+    svg += "</svg>\n";
     Ok(svg)
 }
 
-fn draw_panel<DB: DrawingBackend>(
-    area: &DrawingArea<DB, plotters::coord::Shift>,
-    report: &AuditReport,
-    attr: &str,
-) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A "nice" axis step giving about five ticks up to `max`.
+fn tick_step(max: f64) -> f64 {
+    let raw = max / 5.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag)
+}
+
+fn panel(svg: &mut String, report: &AuditReport, attr: &str, y0: f64, width: f64) {
     let k = report.n_keypoints;
-    let get = |f: &dyn Fn(&super::report::KeypointReport) -> Option<f64>| -> Vec<f64> {
+    let get = |f: &dyn Fn(&KeypointReport) -> Option<f64>| -> Vec<f64> {
         report
             .keypoints
             .iter()
-            .map(|kp| f(kp).unwrap_or(0.0))
+            .map(|kp| f(kp).filter(|v| v.is_finite()).unwrap_or(0.0))
             .collect()
     };
     let dp = get(&|kp| kp.dp.get(attr).copied());
     let rmean = get(&|kp| kp.dp_randomised.get(attr).map(|b| b.mean));
     let rp95 = get(&|kp| kp.dp_randomised.get(attr).map(|b| b.p95));
     let ymax = dp.iter().chain(&rp95).fold(0.05f64, |a, &b| a.max(b)) * 1.2;
+    let plot_w = width - LEFT - RIGHT;
+    let plot_h = PANEL_H - TOP - BOTTOM;
+    let bottom = y0 + TOP + plot_h;
+    let x = |i: f64| LEFT + plot_w * i / k as f64;
+    let y = |v: f64| bottom - plot_h * v / ymax;
     let title = format!(
         "Per-keypoint DP of SDR@{} mm — {attr} (mean {:.3})",
         report.dp_threshold_mm,
         report.dp_mean.get(attr).copied().unwrap_or(f64::NAN)
     );
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, ("sans-serif", 16))
-        .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(50)
-        .build_cartesian_2d(0f64..k as f64, 0f64..ymax)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(k.min(40))
-        .x_label_formatter(&|x| format!("{}", x.floor() as usize + 1))
-        .x_desc("keypoint")
-        .y_desc("DP")
-        .draw()?;
-    chart
-        .draw_series((0..k).map(|i| {
-            Rectangle::new(
-                [(i as f64 + 0.15, 0.0), (i as f64 + 0.85, dp[i])],
-                BLUE.filled(),
-            )
-        }))?
-        .label("observed DP")
-        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], BLUE.filled()));
-    chart
-        .draw_series((0..k).map(|i| {
-            Rectangle::new(
-                [(i as f64 + 0.35, 0.0), (i as f64 + 0.65, rp95[i])],
-                ORANGE.mix(0.45).filled(),
-            )
-        }))?
-        .label("randomised attributes: 95th pct")
-        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], ORANGE.mix(0.45).filled()));
-    chart
-        .draw_series((0..k).map(|i| {
-            PathElement::new(
-                vec![(i as f64 + 0.2, rmean[i]), (i as f64 + 0.8, rmean[i])],
-                ORANGE.stroke_width(2),
-            )
-        }))?
-        .label("randomised attributes: mean")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 10, y)], ORANGE.stroke_width(2)));
-    let flagged = report
-        .keypoints
-        .iter()
-        .enumerate()
-        .filter(|(_, kp)| kp.flagged.iter().any(|f| f == attr));
-    chart.draw_series(flagged.map(|(i, _)| {
-        Text::new(
-            "★",
-            (i as f64 + 0.3, dp[i] + ymax * 0.06),
-            ("sans-serif", 14).into_font().color(&RED),
-        )
-    }))?;
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK.mix(0.3))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()?;
-    Ok(())
+    let _ = write!(
+        svg,
+        r#"<text x="{}" y="{}" font-size="16" text-anchor="middle">{}</text>"#,
+        width / 2.0,
+        y0 + 22.0,
+        escape(&title)
+    );
+    // Axes, y ticks with grid lines, keypoint numbers.
+    let step = tick_step(ymax);
+    let mut t = 0.0;
+    while t <= ymax + 1e-12 {
+        let _ = write!(
+            svg,
+            r##"<line x1="{LEFT}" x2="{}" y1="{yy:.2}" y2="{yy:.2}" stroke="#ddd"/><text x="{}" y="{:.2}" font-size="11" text-anchor="end">{}</text>"##,
+            LEFT + plot_w,
+            LEFT - 6.0,
+            y(t) + 4.0,
+            (t * 1e6).round() / 1e6,
+            yy = y(t)
+        );
+        t += step;
+    }
+    let _ = write!(
+        svg,
+        r##"<line x1="{LEFT}" x2="{LEFT}" y1="{}" y2="{bottom}" stroke="#333"/><line x1="{LEFT}" x2="{}" y1="{bottom}" y2="{bottom}" stroke="#333"/>"##,
+        y0 + TOP,
+        LEFT + plot_w
+    );
+    let _ = write!(
+        svg,
+        r#"<text x="16" y="{:.2}" font-size="12" text-anchor="middle" transform="rotate(-90 16 {:.2})">DP</text><text x="{}" y="{}" font-size="12" text-anchor="middle">keypoint</text>"#,
+        y0 + TOP + plot_h / 2.0,
+        y0 + TOP + plot_h / 2.0,
+        LEFT + plot_w / 2.0,
+        bottom + 36.0
+    );
+    let label_every = k.div_ceil(40).max(1);
+    for i in 0..k {
+        let fi = i as f64;
+        let name = &report.keypoints[i].name;
+        let _ = write!(
+            svg,
+            r#"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="{BLUE}"><title>KP{} {}: DP {:.3}</title></rect>"#,
+            x(fi + 0.15),
+            y(dp[i]),
+            x(fi + 0.85) - x(fi + 0.15),
+            bottom - y(dp[i]),
+            i + 1,
+            escape(name),
+            dp[i]
+        );
+        let _ = write!(
+            svg,
+            r#"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="{ORANGE}" fill-opacity="0.45"/><line x1="{:.2}" x2="{:.2}" y1="{:.2}" y2="{:.2}" stroke="{ORANGE}" stroke-width="2"/>"#,
+            x(fi + 0.35),
+            y(rp95[i]),
+            x(fi + 0.65) - x(fi + 0.35),
+            bottom - y(rp95[i]),
+            x(fi + 0.2),
+            x(fi + 0.8),
+            y(rmean[i]),
+            y(rmean[i])
+        );
+        if report.keypoints[i].flagged.iter().any(|f| f == attr) {
+            let _ = write!(
+                svg,
+                r#"<text x="{:.2}" y="{:.2}" font-size="14" fill="{RED}" text-anchor="middle">★</text>"#,
+                x(fi + 0.5),
+                y(dp[i]) - 4.0
+            );
+        }
+        if i % label_every == 0 {
+            let _ = write!(
+                svg,
+                r#"<text x="{:.2}" y="{:.2}" font-size="11" text-anchor="middle">{}</text>"#,
+                x(fi + 0.5),
+                bottom + 15.0,
+                i + 1
+            );
+        }
+    }
+    // Legend, upper right.
+    let lx = LEFT + plot_w - 215.0;
+    let ly = y0 + TOP + 4.0;
+    let _ = write!(
+        svg,
+        r##"<rect x="{lx}" y="{ly}" width="210" height="58" fill="white" fill-opacity="0.8" stroke="#aaa"/>"##
+    );
+    let items = [
+        (
+            format!(r#"<rect width="10" height="10" fill="{BLUE}"/>"#),
+            "observed DP",
+        ),
+        (
+            format!(r#"<rect width="10" height="10" fill="{ORANGE}" fill-opacity="0.45"/>"#),
+            "randomised attributes: 95th pct",
+        ),
+        (
+            format!(r#"<line x1="0" x2="10" y1="5" y2="5" stroke="{ORANGE}" stroke-width="2"/>"#),
+            "randomised attributes: mean",
+        ),
+    ];
+    for (j, (mark, text)) in items.iter().enumerate() {
+        let yy = ly + 8.0 + 16.0 * j as f64;
+        let _ = write!(
+            svg,
+            r#"<g transform="translate({} {yy})">{mark}</g><text x="{}" y="{}" font-size="11">{text}</text>"#,
+            lx + 8.0,
+            lx + 24.0,
+            yy + 9.0
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_round_numbers() {
+        assert_eq!(tick_step(0.06), 0.02);
+        assert_eq!(tick_step(0.5), 0.1);
+        assert_eq!(tick_step(1.2), 0.25);
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
+    }
 }

@@ -1,0 +1,113 @@
+// Loading the fairmark WebAssembly package and the published models.
+//
+// The package (wasm-bindgen --target web) lives under /pkg. It is imported
+// dynamically so that a missing or broken package shows an error on the page
+// instead of stopping every other module from loading.
+//
+// Everything here is a GET to this page's own origin: the model list, the
+// manifest text and the weights. Nothing is ever sent.
+
+const PKG_URL = new URL("../pkg/fairmark.js", import.meta.url);
+const API_MODELS = new URL("../api/models", import.meta.url);
+
+let fmPromise = null;
+
+/** The initialised wasm module namespace (`fm`). */
+export function loadPackage() {
+  if (!fmPromise) {
+    fmPromise = (async () => {
+      let fm;
+      try {
+        fm = await import(PKG_URL.href);
+      } catch (e) {
+        throw new Error(
+          `could not load the WebAssembly package from ${PKG_URL.pathname} (${e.message}); ` +
+            "build it with `bash scripts/build-web.sh`",
+        );
+      }
+      await fm.default();
+      return fm;
+    })();
+    fmPromise.catch(() => {
+      fmPromise = null; // let a later call try again
+    });
+  }
+  return fmPromise;
+}
+
+async function getOk(url, what) {
+  let res;
+  try {
+    res = await fetch(url, { credentials: "same-origin", cache: "no-cache" });
+  } catch (e) {
+    throw new Error(`${what}: network error (${e.message})`);
+  }
+  if (!res.ok) throw new Error(`${what}: HTTP ${res.status} ${res.statusText} for ${new URL(url, location.href).pathname}`);
+  return res;
+}
+
+let catalogue = null;
+
+/** `GET /api/models` → [{name, manifest, manifest_url, weights_url, card_url}] */
+export async function listModels() {
+  if (!catalogue) {
+    const res = await getOk(API_MODELS.href, "model list");
+    const body = await res.json();
+    if (!body || !Array.isArray(body.models)) throw new Error("model list: the server answered without a `models` array");
+    catalogue = body.models;
+  }
+  return catalogue;
+}
+
+export function modelEntry(name) {
+  return (catalogue || []).find((m) => m.name === name) || null;
+}
+
+const bytesCache = new Map(); // name → Promise<{weights, manifestText}>
+const modelCache = new Map(); // `${name}|${backend}` → Promise<Model>
+
+function fetchModelFiles(entry) {
+  if (!bytesCache.has(entry.name)) {
+    const p = (async () => {
+      const [m, w] = await Promise.all([
+        getOk(entry.manifest_url, `manifest of ${entry.name}`),
+        getOk(entry.weights_url, `weights of ${entry.name}`),
+      ]);
+      return { manifestText: await m.text(), weights: new Uint8Array(await w.arrayBuffer()) };
+    })();
+    p.catch(() => bytesCache.delete(entry.name));
+    bytesCache.set(entry.name, p);
+  }
+  return bytesCache.get(entry.name);
+}
+
+/**
+ * The loaded model `name` on `backend` ("auto" | "webgpu" | "cpu"), cached.
+ * Rejects with the API's Error (sha256 mismatch, bad manifest, no WebGPU…).
+ */
+export function getModel(name, backend) {
+  const key = `${name}|${backend}`;
+  if (!modelCache.has(key)) {
+    const p = (async () => {
+      const entry = modelEntry(name);
+      if (!entry) throw new Error(`unknown model ${JSON.stringify(name)}`);
+      const [fm, files] = await Promise.all([loadPackage(), fetchModelFiles(entry)]);
+      // Copy: the wasm side may take ownership of the buffer.
+      return await fm.Model.load(files.weights.slice(), files.manifestText, backend);
+    })();
+    p.catch(() => modelCache.delete(key));
+    modelCache.set(key, p);
+  }
+  return modelCache.get(key);
+}
+
+/** Attributes of a catalogue entry: [{name, groups}] from the manifest. */
+export function entryAttributes(entry) {
+  const a = entry && entry.manifest && entry.manifest.config && entry.manifest.config.attributes;
+  if (a && Array.isArray(a.names)) {
+    return a.names.map((n, i) => ({ name: n, groups: (a.groups && a.groups[i]) || [] }));
+  }
+  const top = entry && entry.manifest && entry.manifest.attributes;
+  if (top && typeof top === "object") return Object.entries(top).map(([name, groups]) => ({ name, groups }));
+  return [];
+}
