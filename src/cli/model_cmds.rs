@@ -157,6 +157,32 @@ pub struct PublishArgs {
     pub created: Option<String>,
     #[arg(long, default_value = "auto")]
     pub backend: String,
+    /// Also upload the model to a fairmark server, e.g. http://HOST:8080, with
+    /// the token in FAIRMARK_TOKEN. A RUN that is already a published model
+    /// directory (it holds manifest.json) is uploaded as it is.
+    #[arg(long, value_name = "URL")]
+    pub to: Option<String>,
+}
+
+/// Uploads a model directory to the server at `url`, token from the environment.
+fn upload(dir: &std::path::Path, name: &str, url: &str, token: &str) -> anyhow::Result<()> {
+    use fairmark::publish::remote;
+    if remote::is_plain_http_to_remote(url) {
+        eprintln!("warning: {url} is plain http: the token and the weights cross the network unencrypted (use https)");
+    }
+    let reply = remote::push_dir(dir, name, url, token).map_err(anyhow::Error::msg)?;
+    let weights = reply.model["weights_url"].as_str().unwrap_or("");
+    eprintln!(
+        "uploaded {name} to {} ({}): weights at {}{weights}",
+        reply.url,
+        if reply.status == 201 {
+            "new model"
+        } else {
+            "replaced"
+        },
+        url.trim_end_matches('/'),
+    );
+    Ok(())
 }
 
 /// Today's date (UTC) as YYYY-MM-DD, from the civil-from-days algorithm.
@@ -186,6 +212,22 @@ pub fn publish(a: PublishArgs) -> anyhow::Result<()> {
         "--name {:?}: use letters, digits, '-' and '_'",
         a.name
     );
+    // The token is checked before the (long) evaluation, not after.
+    let token = match &a.to {
+        Some(_) => Some(std::env::var(fairmark::publish::remote::TOKEN_ENV).map_err(|_| {
+            anyhow!("--to needs the server's publishing token in the environment variable FAIRMARK_TOKEN")
+        })?),
+        None => None,
+    };
+    if a.run.join(fairmark::publish::MANIFEST_FILE).is_file() {
+        let (Some(url), Some(token)) = (&a.to, &token) else {
+            anyhow::bail!(
+                "{} is already a published model; give --to URL to upload it",
+                a.run.display()
+            );
+        };
+        return upload(&a.run, &a.name, url, token);
+    }
     let device = device(&a.backend)?;
     let out = a.models.join(&a.name);
     let created = a.created.unwrap_or_else(today);
@@ -199,5 +241,8 @@ pub fn publish(a: PublishArgs) -> anyhow::Result<()> {
         &manifest.weights.sha256[..12],
         out.display()
     );
+    if let (Some(url), Some(token)) = (&a.to, &token) {
+        upload(&out, &a.name, url, token)?;
+    }
     Ok(())
 }

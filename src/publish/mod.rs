@@ -10,6 +10,9 @@ pub mod manifest;
 pub mod measurements;
 pub mod model_card;
 pub mod overlay;
+/// Upload to a fairmark server (native only: it needs sockets).
+#[cfg(not(target_arch = "wasm32"))]
+pub mod remote;
 
 pub use error::{PublishError, Result};
 pub use manifest::{

@@ -1,0 +1,270 @@
+//! Publishes that must be refused, with a JSON error, and leave what is
+//! already published as it was.
+mod common;
+use common::*;
+use fairmark::publish::load_dir;
+use fairmark_server::{Config, RunningServer};
+
+#[test]
+fn bad_publishes_are_refused_and_change_nothing() {
+    let site = Site::new();
+    let server = RunningServer::start(site.config().with_max_body_bytes(64 * 1024), 2).unwrap();
+    let url = server.url();
+    let a = agent();
+    let good = weights(9, 1000);
+    assert_eq!(
+        put(
+            &a,
+            &format!("{url}/api/models/m"),
+            Some(TOKEN),
+            &body("m", &good)
+        )
+        .status,
+        201
+    );
+    let before = std::fs::read(site.models().join("m/weights.bpk")).unwrap();
+    let put_m = |token: Option<&str>, b: &[u8]| put(&a, &format!("{url}/api/models/m"), token, b);
+    let other = body("m", &weights(10, 1000));
+
+    // Token: missing, wrong (same length and not), other scheme.
+    let r = put_m(None, &other);
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Bearer realm=\"fairmark\"")
+    );
+    assert!(r.error().contains("Bearer"), "{}", r.error());
+    let wrong_same_len: String = TOKEN.chars().rev().collect();
+    for wrong in ["nope", wrong_same_len.as_str(), &format!("{TOKEN}x")] {
+        let r = put_m(Some(wrong), &other);
+        assert_eq!(
+            (r.status, r.error().as_str()),
+            (401, "wrong token"),
+            "{wrong}"
+        );
+    }
+    let r = a
+        .put(&format!("{url}/api/models/m"))
+        .header("Authorization", format!("Basic {TOKEN}"))
+        .send(&other[..])
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+
+    // Size: over --max-body-mb (here 64 KiB), by Content-Length.
+    let big = body("m", &weights(11, 100_000));
+    let r = put_m(Some(TOKEN), &big);
+    assert_eq!(r.status, 413);
+    assert!(r.error().contains("--max-body-mb"), "{}", r.error());
+    // ... and while reading a body of unknown length (chunked).
+    let mut reader = &big[..];
+    let r = a
+        .put(&format!("{url}/api/models/m"))
+        .header("Authorization", format!("Bearer {TOKEN}"))
+        .header("Expect", "100-continue")
+        .send(ureq::SendBody::from_reader(&mut reader))
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 413);
+    assert!(r.headers().get("content-length").is_some());
+
+    // Content: sha256 mismatch, size mismatch, malformed manifests and bodies.
+    let w = weights(12, 1000);
+    let mut m = manifest_for("m", &w);
+    m.weights.sha256 = fairmark::publish::sha256_hex(b"something else");
+    let r = put_m(Some(TOKEN), &body_with(&m, &w));
+    assert_eq!(r.status, 422);
+    assert!(
+        r.error().contains("do not match") && r.error().contains("sha256"),
+        "{}",
+        r.error()
+    );
+    let r = put_m(Some(TOKEN), &body_with(&manifest_for("m", &w), &w[..999]));
+    assert_eq!(r.status, 422);
+    assert!(r.error().contains("999 bytes"), "{}", r.error());
+
+    let valid: serde_json::Value = serde_json::from_slice(&body("m", &w)).unwrap();
+    let with = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = valid.clone();
+        f(&mut v);
+        v.to_string().into_bytes()
+    };
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (b"{ not json".to_vec(), "malformed body"),
+        (b"[]".to_vec(), "malformed body"),
+        (
+            with(&|v| {
+                v.as_object_mut().unwrap().remove("manifest");
+            }),
+            "missing field `manifest`",
+        ),
+        (with(&|v| v["extra"] = 1.into()), "unknown field `extra`"),
+        (
+            with(&|v| v["weights_base64"] = "***".into()),
+            "not valid base64",
+        ),
+        (
+            with(&|v| v["manifest"] = "text".into()),
+            "must be a JSON object",
+        ),
+        (
+            with(&|v| v["manifest"]["schema"] = "fairmark.audit/1".into()),
+            "fairmark.model/1",
+        ),
+        (
+            with(&|v| {
+                v["manifest"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("landmark_names");
+            }),
+            "landmark_names",
+        ),
+        (
+            with(&|v| v["manifest"]["input_size"] = serde_json::json!([0, 128])),
+            "input_size",
+        ),
+        (
+            with(&|v| v["manifest"]["weights"]["file"] = "../evil".into()),
+            "plain file name",
+        ),
+        (
+            with(&|v| v["manifest"]["weights"]["file"] = ".hidden".into()),
+            "hidden",
+        ),
+        (
+            with(&|v| v["manifest"]["weights"]["sha256"] = "xyz".into()),
+            "64 hex",
+        ),
+        (
+            with(&|v| v["manifest"]["name"] = "other".into()),
+            "must be equal",
+        ),
+    ];
+    for (b, expect) in cases {
+        let r = put_m(Some(TOKEN), &b);
+        assert_eq!(
+            r.status,
+            400,
+            "{expect}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert!(r.error().contains(expect), "{expect}: {}", r.error());
+    }
+
+    // Nothing of the above touched the published model or left files behind.
+    let (_, now) = load_dir(&site.models().join("m")).unwrap();
+    assert_eq!(now, before);
+    assert_eq!(entries(&site.models()), ["m"]);
+}
+
+#[test]
+fn traversal_names_are_refused() {
+    let site = Site::new();
+    let server = site.start();
+    let url = server.url();
+    let a = agent();
+    let outside = site.dir.path().join("x");
+    for name in [
+        "../x",
+        "..%2Fx",
+        "%2e%2e",
+        "%2E%2E%2Fx",
+        "%2e%2e%2fx",
+        "..",
+        ".",
+        ".hidden",
+        "%2Etmp",
+        "%2Fetc%2Fpasswd",
+        "/etc/passwd",
+        "a%00b",
+        "a%5Cb",
+        "a.b",
+        "%zz",
+        "x/y",
+    ] {
+        for token in [Some(TOKEN), None] {
+            let r = put(
+                &a,
+                &format!("{url}/api/models/{name}"),
+                token,
+                &body("x", &weights(1, 10)),
+            );
+            assert!(
+                matches!(r.status, 400 | 401 | 404 | 405),
+                "{name}: {} {}",
+                r.status,
+                String::from_utf8_lossy(&r.body)
+            );
+            assert!(!r.error().is_empty());
+        }
+        let r = put(
+            &a,
+            &format!("{url}/api/models/{name}"),
+            Some(TOKEN),
+            &body("x", &weights(1, 10)),
+        );
+        if r.status != 404 {
+            assert_eq!(r.status, 400, "{name}: {}", r.error());
+        }
+        let r = get(&a, &format!("{url}/api/models/{name}"), &[]);
+        assert!(matches!(r.status, 400 | 404), "GET {name}: {}", r.status);
+    }
+    // Names that decode to a path are named as such.
+    let r = put(
+        &a,
+        &format!("{url}/api/models/..%2Fx"),
+        Some(TOKEN),
+        &body("x", &weights(1, 10)),
+    );
+    assert_eq!(r.status, 400);
+    assert!(
+        r.error().contains("\"../x\" is not allowed"),
+        "{}",
+        r.error()
+    );
+    assert!(!outside.exists());
+    assert_eq!(entries(&site.models()), Vec::<String>::new());
+
+    // Files: no way out of the served directories, no hidden files.
+    for (path, status) in [
+        ("/%2e%2e/x", 400),
+        ("/..%2F..%2Fetc%2Fpasswd", 400),
+        ("/pkg/..%2f..%2fwww%2f.secret", 400),
+        ("/.secret", 404),
+        ("/%2esecret", 404),
+        ("/models/..%5Cx", 400),
+    ] {
+        let r = get(&a, &format!("{url}{path}"), &[]);
+        assert_eq!(
+            r.status,
+            status,
+            "{path}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+}
+
+#[test]
+fn publishing_is_disabled_without_a_token() {
+    let site = Site::new();
+    let server =
+        RunningServer::start(Config::new(site.www(), site.pkg(), site.models()), 2).unwrap();
+    let url = server.url();
+    let a = agent();
+    let r = put(
+        &a,
+        &format!("{url}/api/models/m"),
+        Some(TOKEN),
+        &body("m", &weights(1, 10)),
+    );
+    assert_eq!(r.status, 403);
+    assert!(
+        r.error().contains("publishing is disabled"),
+        "{}",
+        r.error()
+    );
+    // Everything else works.
+    assert_eq!(get(&a, &format!("{url}/api/models"), &[]).status, 200);
+    assert_eq!(get(&a, &format!("{url}/"), &[]).status, 200);
+    let r = a.delete(&format!("{url}/api/models/m")).call().unwrap();
+    assert_eq!(r.status().as_u16(), 405);
+}
