@@ -215,7 +215,7 @@ pub fn publish(a: PublishArgs) -> anyhow::Result<()> {
     // The token is checked before the (long) evaluation, not after.
     let token = match &a.to {
         Some(_) => Some(std::env::var(fairmark::publish::remote::TOKEN_ENV).map_err(|_| {
-            anyhow!("--to needs the server's publishing token in the environment variable FAIRMARK_TOKEN")
+            anyhow::anyhow!("--to needs the server's publishing token in the environment variable FAIRMARK_TOKEN")
         })?),
         None => None,
     };
