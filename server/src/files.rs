@@ -184,7 +184,7 @@ impl Known {
 }
 
 /// What the server knows of the file versions it served: each version is
-/// hashed once, read once (if small) and compressed once (at the best level),
+/// hashed once, read once (if small) and compressed once,
 /// however many clients fetch it. A version is found again by device, inode,
 /// size and mtime, which the server checks on every request (one `fstat`).
 #[derive(Default)]
@@ -272,7 +272,9 @@ fn gzip(bytes: &[u8]) -> std::io::Result<Bytes> {
     use std::io::Write;
     let mut encoder = flate2::write::GzEncoder::new(
         Vec::with_capacity(bytes.len() / 3),
-        flate2::Compression::best(),
+        // Level 6: within 1% of the best size on wasm, in less than half the
+        // time (a 36 MB wasm-bindgen build: 5.5 MB, under a second).
+        flate2::Compression::default(),
     );
     encoder.write_all(bytes)?;
     Ok(Bytes::from(encoder.finish()?))

@@ -121,11 +121,21 @@ fn main() -> anyhow::Result<()> {
         format!("/models/{model}/manifest.json"),
         "/".to_string(),
     ];
-    for f in ["app.js", "pkg/app_bg.wasm"] {
+    for f in ["app.js", "js/app.js"] {
         if www.join(f).is_file() {
             paths.push(format!("/{f}"));
         }
     }
+    // The wasm package: its .js and .wasm files.
+    let mut pkg: Vec<String> = std::fs::read_dir(www.join("pkg"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|f| f.ends_with(".wasm") || f.ends_with(".js"))
+        .collect();
+    pkg.sort();
+    paths.extend(pkg.iter().map(|f| format!("/pkg/{f}")));
     let workers = args
         .workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
