@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
-cargo build --release --lib --target wasm32-unknown-unknown
+cargo build --release -p fairmark --lib --target wasm32-unknown-unknown
 wasm-bindgen --target web --out-dir www/pkg --out-name fairmark \
     "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/fairmark.wasm"
 if [ "${FAIRMARK_WASM_OPT:-0}" = 1 ] && command -v wasm-opt >/dev/null 2>&1; then

@@ -10,7 +10,7 @@ cargo fmt --all -- --check
 # setup.sh installed lavapipe: the wgpu tests must find an adapter.
 FAIRMARK_REQUIRE_WGPU=1 cargo test --release --workspace
 # wasm-bindgen-test in headless Chromium (webdriver.json adds --enable-unsafe-webgpu).
-WASM_BINDGEN_TEST_TIMEOUT=600 cargo test --release --target wasm32-unknown-unknown --test web
+WASM_BINDGEN_TEST_TIMEOUT=600 cargo test --release -p fairmark --target wasm32-unknown-unknown --test web
 bash scripts/build-web.sh
 bash tests/e2e/run.sh
 echo "fairmark: all tests passed"

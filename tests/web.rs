@@ -3,8 +3,8 @@
 //! as native `fairmark detect`; the audit gives the native report; wrong
 //! input throws an Error with a message, never traps.
 //!
-//! Run: `CHROMEDRIVER=$(which chromedriver) cargo test --release --target
-//! wasm32-unknown-unknown --test web` (or `wasm-pack test --headless --chrome
+//! Run: `CHROMEDRIVER=$(which chromedriver) cargo test --release -p fairmark
+//! --target wasm32-unknown-unknown --test web` (or `wasm-pack test --headless --chrome
 //! --release -- --test web`); scripts/test.sh does it.
 #![cfg(target_arch = "wasm32")]
 

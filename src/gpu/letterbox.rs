@@ -61,7 +61,7 @@ impl GpuLetterbox {
                 lb.src_w, lb.src_h
             ));
         }
-        let limit = self.device.limits().max_storage_buffer_binding_size as u64;
+        let limit = self.device.limits().max_storage_buffer_binding_size;
         let src_bytes = pixels.len().next_multiple_of(4) as u64;
         if src_bytes > limit {
             return Err(format!(
