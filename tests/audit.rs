@@ -1,5 +1,6 @@
 //! End-to-end: simulated predictions with a known injected bias → audit (library
 //! and CLI) → the report flags the biased keypoint and nothing else.
+#![cfg(not(target_arch = "wasm32"))]
 use fairmark::data::dataset::DATASET_SCHEMA;
 use fairmark::data::{Dataset, DatasetMeta, Sample, Split};
 use fairmark::metrics::privacy::PrivacyConfig;

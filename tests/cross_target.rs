@@ -2,6 +2,7 @@
 //! detection through the same core function the wasm API calls, and the
 //! audit through the same options. FAIRMARK_BLESS=1 rewrites the fixtures
 //! after an intended change.
+#![cfg(not(target_arch = "wasm32"))]
 use burn::tensor::Device;
 use fairmark::data::phantom::{render, PhantomConfig};
 use fairmark::data::Anatomy;

@@ -1,6 +1,7 @@
 //! `fairmark import hand` on the real Digital Hand Atlas annotations and the four
 //! real radiographs in ../shared/data: the imported dataset loads, its images
 //! decode, and its landmarks lie inside them.
+#![cfg(not(target_arch = "wasm32"))]
 use fairmark::data::formats::image_io::load_image;
 use fairmark::data::{shared_data_dir, Dataset};
 use std::process::Command;

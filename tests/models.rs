@@ -1,6 +1,7 @@
 //! The committed models in models/ load (sha256 checked) and still find
 //! landmarks on fresh phantoms from their own generator: stale or corrupt
 //! weights fail CI.
+#![cfg(not(target_arch = "wasm32"))]
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor, TensorData};
 use fairmark::data::phantom::{render, PhantomConfig};

@@ -1,5 +1,6 @@
 //! End-to-end: audit of biased predictions → manifest with test metrics →
 //! published directory → reloaded and verified; the card names the bias.
+#![cfg(not(target_arch = "wasm32"))]
 use fairmark::data::dataset::DATASET_SCHEMA;
 use fairmark::data::{Anatomy, Dataset, DatasetMeta, Sample, Split};
 use fairmark::metrics::simulate::{simulate, ErrorModel};

@@ -1,6 +1,7 @@
 //! `fairmark publish ... --to URL`: the refusals that need no server (the
 //! upload itself is tested end to end against a real server in
 //! server/tests/publish_cli.rs).
+#![cfg(not(target_arch = "wasm32"))]
 use std::process::Command;
 
 fn publish(args: &[&str], token: Option<&str>) -> (bool, String) {

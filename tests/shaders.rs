@@ -2,6 +2,7 @@
 //! gives the same model input and the same landmarks as the CPU path (on
 //! Mesa's lavapipe in CI, where FAIRMARK_REQUIRE_WGPU=1 turns a missing
 //! adapter into a failure).
+#![cfg(not(target_arch = "wasm32"))]
 use burn::tensor::wgpu::WgpuSetup;
 use burn::tensor::Device;
 use fairmark::data::phantom::{render, PhantomConfig};

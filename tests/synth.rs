@@ -1,5 +1,6 @@
 //! `fairmark synth dataset` end to end: phantoms on disk load back as a dataset
 //! with the requested groups, and bad options give clear errors.
+#![cfg(not(target_arch = "wasm32"))]
 use fairmark::data::formats::image_io::load_image;
 use fairmark::data::{Dataset, Split};
 use std::process::Command;

@@ -5,7 +5,7 @@
 //!
 //! Run: `CHROMEDRIVER=$(which chromedriver) cargo test --release -p fairmark
 //! --target wasm32-unknown-unknown --test web` (or `wasm-pack test --headless --chrome
-//! --release -- --test web`); scripts/test.sh does it.
+//! --release -- -p fairmark --test web`); scripts/test.sh does it.
 #![cfg(target_arch = "wasm32")]
 
 use fairmark::web::{audit, measure, predictions_csv, render_phantom, Model};

@@ -129,7 +129,7 @@ pub fn hand_mm_per_px(landmarks: &[[f64; 2]]) -> Option<f64> {
     (d.is_finite() && d > 1e-9).then(|| HAND_WRIST_MM / d)
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -516,7 +516,7 @@ pub fn image_path(dir: &Path, sample: &Sample) -> PathBuf {
     dir.join(&sample.image)
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

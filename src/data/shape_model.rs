@@ -391,7 +391,7 @@ fn mean_shape(shapes: &[Vec<[f64; 2]>]) -> Vec<[f64; 2]> {
     m
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use rand::SeedableRng;

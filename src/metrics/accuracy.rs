@@ -48,7 +48,7 @@ pub fn accuracy(errors: impl IntoIterator<Item = f64>, thresholds_mm: &[f64]) ->
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -197,7 +197,7 @@ fn panel(svg: &mut String, report: &AuditReport, attr: &str, y0: f64, width: f64
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -133,7 +133,7 @@ pub fn mean(v: &[f64]) -> f64 {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

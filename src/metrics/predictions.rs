@@ -376,7 +376,7 @@ pub fn labelled_rows(images: &[ImagePredictions]) -> Result<(Vec<LabelledRow>, V
     Ok((rows, names))
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

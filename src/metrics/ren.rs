@@ -22,7 +22,7 @@ pub fn ren(mres: &[f64], weights: Option<&[f64]>) -> f64 {
         / total
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -407,7 +407,7 @@ pub fn audit(table: &PredictionTable, cfg: &AuditConfig) -> Result<AuditReport> 
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

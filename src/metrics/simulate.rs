@@ -168,7 +168,7 @@ pub fn simulate(
     Ok((rows, attr_names))
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::data::{DatasetMeta, Sample};

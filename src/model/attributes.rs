@@ -113,7 +113,7 @@ pub fn attribute_tensor(indices: &[Vec<usize>], device: &Device) -> Tensor<2, In
     Tensor::from_data(TensorData::new(flat, [b, n_a]), device)
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -29,7 +29,7 @@ pub fn to_original(points: &[[f64; 2]], letterbox: &Letterbox) -> Vec<[f64; 2]> 
     points.iter().map(|p| letterbox.to_original(*p)).collect()
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

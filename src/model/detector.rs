@@ -250,7 +250,7 @@ pub struct Encoded {
     pub attribute_logits: Vec<Tensor<2>>,
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use burn::tensor::{Distribution, TensorData};

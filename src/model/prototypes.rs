@@ -54,7 +54,7 @@ impl HolisticPrototypes {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use burn::tensor::TensorData;

@@ -57,7 +57,7 @@ pub fn to_bytes_f16(model: &Detector, config: &DetectorConfig) -> Result<Vec<u8>
     to_bytes(&copy.map(&mut CastFloats(burn::tensor::DType::F16)))
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::model::detector::Architecture;

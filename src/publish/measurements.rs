@@ -272,7 +272,7 @@ pub fn measure(
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     #[test]
     fn landmark_indices_follow_the_ceph_landmark_table() {

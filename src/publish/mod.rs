@@ -148,7 +148,7 @@ pub fn list_models(parent: &Path) -> Vec<String> {
     names
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -295,7 +295,7 @@ fn draw_scale_bar(canvas: &mut RgbImage, px_per_mm: f64, unit: u32) {
     );
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -125,7 +125,7 @@ pub fn push_dir(dir: &Path, name: &str, server: &str, token: &str) -> Result<Pus
     Ok(PushReply { url, status, model })
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -281,7 +281,7 @@ pub fn read_hand(
     crate::data::Dataset::new(meta, samples)
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::data::anatomy::Anatomy;

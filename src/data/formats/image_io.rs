@@ -229,7 +229,7 @@ pub fn image_dimensions(path: &Path) -> Result<(u32, u32)> {
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use image::{ImageBuffer, Luma, Rgb};

@@ -345,7 +345,7 @@ pub fn read_isbi(dir: &Path, opts: &IsbiOptions) -> Result<Dataset> {
     build_isbi_dataset(rows, opts)
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::data::formats::payer_csv::read_payer_csv;

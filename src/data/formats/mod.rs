@@ -80,7 +80,7 @@ pub(crate) fn relative_to(base: &Path, path: &Path) -> String {
         .join("/")
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -64,7 +64,7 @@ pub fn parse_payer_csv(path: &Path, text: &str, k: usize, scale: f64) -> Result<
     Ok(rows)
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -353,7 +353,7 @@ pub fn render_many(
     Ok(range.map(|i| render_unchecked(cfg, &model, i)).collect())
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -504,7 +504,7 @@ pub fn expose<R: Rng + ?Sized>(
     img
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

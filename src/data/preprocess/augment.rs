@@ -223,7 +223,7 @@ pub fn augment_with_rng(
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

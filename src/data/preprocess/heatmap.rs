@@ -131,7 +131,7 @@ pub fn decode_heatmaps(heatmaps: &[f32], w: usize, h: usize) -> Vec<[f64; 2]> {
         .collect()
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -140,7 +140,7 @@ pub fn letterbox(img: &GreyImage, dst_w: usize, dst_h: usize) -> Result<(GreyIma
     Ok((lb.apply(img)?, lb))
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -47,7 +47,7 @@ pub fn grey_from_bytes(pixels: &[u8], width: usize, height: usize) -> Result<Gre
     GreyImage::new(width, height, data)
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 
