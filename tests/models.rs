@@ -2,14 +2,11 @@
 //! landmarks on fresh phantoms from their own generator: stale or corrupt
 //! weights fail CI.
 #![cfg(not(target_arch = "wasm32"))]
-use burn::tensor::activation::softmax;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::Device;
 use fairmark::data::phantom::{render, PhantomConfig};
-use fairmark::data::preprocess::letterbox::letterbox;
-use fairmark::data::GreyImage;
-use fairmark::model::decode::{decode_batch, to_original};
+use fairmark::detect::{detect, Engine, Pixels};
 use fairmark::train::inference::load_model;
-use fairmark::train::trainer::attribute_tensor;
+use futures_lite::future::block_on;
 use std::path::Path;
 
 #[test]
@@ -28,28 +25,25 @@ fn committed_models_still_detect_landmarks() {
         let mut cfg = PhantomConfig::new(anatomy);
         cfg.n = 10_000;
         cfg.seed = 77; // unseen phantoms
-        let [h, w] = spec.detector.input_size;
-        let k = spec.detector.n_landmarks;
         let mut errors = Vec::new();
         for i in 0..8 {
             let (img, sample) = render(&cfg, i).unwrap();
-            let grey = GreyImage::new(
-                img.width() as usize,
-                img.height() as usize,
-                img.pixels().map(|p| p.0[0] as f32 / 255.0).collect(),
-            )
-            .unwrap();
-            let (input, lb) = letterbox(&grey, w, h).unwrap();
-            let x = Tensor::<4>::from_data(TensorData::new(input.data, [1, 1, h, w]), &device);
+            // The same detection path as `fairmark detect` and the browser.
+            let engine = Engine {
+                model: &model,
+                spec: &spec,
+                device: &device,
+                backend: "cpu",
+                gpu: None,
+            };
+            let px = Pixels::Bytes {
+                data: img.as_raw(),
+                width: img.width() as usize,
+                height: img.height() as usize,
+            };
             let attrs = spec.attributes.indices(&sample.attributes);
-            let maps = model
-                .forward(x, Some(attribute_tensor(&[attrs], &device)))
-                .heatmaps;
-            let probs: Vec<f32> = softmax(maps.reshape([1, k, h * w]), 2)
-                .into_data()
-                .try_to_vec()
-                .unwrap();
-            let pts = to_original(&decode_batch(&probs, 1, k, h, w)[0], &lb);
+            let det = block_on(detect(&engine, px, &attrs, None)).unwrap();
+            let pts: Vec<[f64; 2]> = det.landmarks.iter().map(|l| [l.x, l.y]).collect();
             for (p, t) in pts.iter().zip(&sample.landmarks) {
                 errors.push((p[0] - t[0]).hypot(p[1] - t[1]) * sample.mm_per_px);
             }
