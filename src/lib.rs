@@ -11,6 +11,7 @@ pub mod io;
 pub mod metrics;
 pub mod model;
 pub mod publish;
+pub mod results;
 pub mod rng;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod train;

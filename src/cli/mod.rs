@@ -4,6 +4,7 @@ mod bench;
 mod demo;
 mod import;
 mod model_cmds;
+mod results;
 mod synth;
 mod train;
 
@@ -40,6 +41,9 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Per-keypoint fairness audit of a predictions CSV.
     Audit(audit::AuditArgs),
+    /// Result tables and figures of the experiments (docs/RESULTS.md).
+    #[command(subcommand)]
+    Results(results::ResultsCommand),
     /// The main job on the embedded default: phantoms → biased predictions → audit.
     Demo(demo::DemoArgs),
     /// Refit the statistical shape models that drive the phantoms from real
@@ -67,6 +71,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Publish(a) => model_cmds::publish(a),
         Command::Bench(a) => bench::run(a),
         Command::Audit(a) => audit::run(a).map(|_| ()),
+        Command::Results(c) => results::run(c),
         Command::Demo(a) => demo::run(a),
         Command::FitShapes(a) => {
             fairmark::data::shape_model::write_embedded(&a.data, &a.out)?;

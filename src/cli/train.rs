@@ -51,9 +51,10 @@ pub struct TrainArgs {
     pub no_fair_opt: bool,
     #[arg(long)]
     pub no_mining: bool,
-    /// No augmentation (brightness, contrast, noise, small affine).
-    #[arg(long)]
-    pub no_augment: bool,
+    /// Augmentation preset: default (small affine, brightness, contrast,
+    /// noise), wide (larger ranges: phantoms → real radiographs) or none.
+    #[arg(long, default_value = "default")]
+    pub augment: String,
     /// Stop after N epochs without a better validation MRE.
     #[arg(long)]
     pub patience: Option<usize>,
@@ -90,7 +91,7 @@ impl TrainArgs {
             no_identity_attention: false,
             no_fair_opt: false,
             no_mining: false,
-            no_augment: false,
+            augment: "default".into(),
             patience: None,
             seed,
             backend: "cpu".into(),
@@ -134,9 +135,10 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
     cfg.mining = !a.no_mining;
     cfg.patience = a.patience;
     cfg.seed = a.seed;
-    if a.no_augment {
-        cfg.augment = fairmark::data::preprocess::augment::AugmentConfig::none();
-    }
+    cfg.augment = fairmark::data::preprocess::augment::AugmentConfig::preset(&a.augment)
+        .ok_or_else(|| {
+            anyhow::anyhow!("--augment {:?}: expected default, wide or none", a.augment)
+        })?;
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();

@@ -12,8 +12,8 @@
 use super::report::{AuditReport, KeypointReport, JOINT};
 use std::fmt::Write;
 
-const BLUE: &str = "#316395";
-const ORANGE: &str = "#e68c28";
+pub(crate) const BLUE: &str = "#316395";
+pub(crate) const ORANGE: &str = "#e68c28";
 const RED: &str = "#c0392b";
 const PANEL_H: f64 = 300.0;
 const LEFT: f64 = 60.0;
@@ -42,7 +42,7 @@ pub fn dp_chart_svg(report: &AuditReport) -> Result<String, String> {
     Ok(svg)
 }
 
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -50,7 +50,7 @@ fn escape(s: &str) -> String {
 }
 
 /// A "nice" axis step giving about five ticks up to `max`.
-fn tick_step(max: f64) -> f64 {
+pub(crate) fn tick_step(max: f64) -> f64 {
     let raw = max / 5.0;
     let mag = 10f64.powf(raw.log10().floor());
     [1.0, 2.0, 2.5, 5.0, 10.0]

@@ -6,6 +6,7 @@ pub mod chart;
 pub mod error;
 pub mod grouping;
 pub mod options;
+pub mod paired;
 pub mod parity;
 pub mod predictions;
 pub mod privacy;

@@ -48,6 +48,23 @@ impl SuccessBits {
         self.keypoint(kp)[image / 64] >> (image % 64) & 1 == 1
     }
 
+    /// The two tables with the images in `swap` (a bitset over images)
+    /// exchanged: the relabelling step of a paired permutation test.
+    pub fn exchange(&self, other: &Self, swap: &[u64]) -> (Self, Self) {
+        assert_eq!(
+            (self.n_images, self.n_keypoints),
+            (other.n_images, other.n_keypoints)
+        );
+        let (mut a, mut b) = (self.clone(), other.clone());
+        for (j, (x, y)) in a.bits.iter_mut().zip(b.bits.iter_mut()).enumerate() {
+            let m = swap[j % self.words];
+            let (ox, oy) = (*x, *y);
+            *x = (ox & !m) | (oy & m);
+            *y = (oy & !m) | (ox & m);
+        }
+        (a, b)
+    }
+
     /// Group membership bitsets for the given labels.
     pub fn masks(&self, labels: &[Option<u16>], n_groups: usize) -> Vec<u64> {
         let mut m = vec![0u64; self.words * n_groups];

@@ -76,7 +76,15 @@ pub fn predict_dataset(
         ));
     }
     let preds = predict(model, &items, &spec.attributes, use_attributes, 8, device)?;
-    let attr_names: Vec<String> = ds.meta.attributes.keys().cloned().collect();
+    // Only attributes that some image has: a dataset may declare groups that
+    // none of its images are labelled with (the real DHA radiographs).
+    let attr_names: Vec<String> = ds
+        .meta
+        .attributes
+        .keys()
+        .filter(|a| items.iter().any(|it| it.sample.attributes.contains_key(*a)))
+        .cloned()
+        .collect();
     let rows = items
         .iter()
         .zip(preds)

@@ -67,6 +67,14 @@ impl IsbiSubset {
         }
     }
 
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Train => "train",
+            Self::Test1 => "test1",
+            Self::Test2 => "test2",
+        }
+    }
+
     /// The folder of `RawImage/` holding this subset's images.
     pub fn image_dir(self) -> &'static str {
         match self {
@@ -231,6 +239,60 @@ pub fn build_isbi_dataset(rows: Vec<IsbiRow>, opts: &IsbiOptions) -> Result<Data
     Dataset::new(meta, samples)
 }
 
+/// The second annotator's landmarks as "predictions" of the reference
+/// annotator's: their distance is the inter-observer error, the floor below
+/// which no model's error against either annotator is meaningful. Rows are
+/// Payer-layout shapes in pixels (ISBI millimetres × 10); the official subset
+/// (train, test1, test2) becomes the attribute `subset`.
+pub fn observer_predictions(
+    reference: &[super::payer_csv::ShapeRow],
+    second: &[super::payer_csv::ShapeRow],
+    all_landmarks: bool,
+) -> Result<Vec<crate::metrics::predictions::ImagePredictions>> {
+    let by_id: std::collections::HashMap<&str, &Vec<[f64; 2]>> =
+        second.iter().map(|r| (r.id.as_str(), &r.points)).collect();
+    let pick = |pts: &[[f64; 2]]| -> Vec<[f64; 2]> {
+        if all_landmarks {
+            pts.to_vec()
+        } else {
+            CEPH_LANDMARKS.iter().map(|l| pts[l.2]).collect()
+        }
+    };
+    reference
+        .iter()
+        .map(|r| {
+            let other = by_id.get(r.id.as_str()).ok_or_else(|| {
+                DataError::Invalid(format!("ISBI id {}: no second annotation", r.id))
+            })?;
+            let subset =
+                r.id.parse::<u32>()
+                    .ok()
+                    .and_then(IsbiSubset::of_id)
+                    .ok_or_else(|| {
+                        DataError::Invalid(format!(
+                            "ISBI id {:?} is outside the challenge's 1–400",
+                            r.id
+                        ))
+                    })?;
+            if r.points.len() != ISBI_LANDMARKS || other.len() != ISBI_LANDMARKS {
+                return Err(DataError::Invalid(format!(
+                    "ISBI id {}: {} and {} landmarks, expected {ISBI_LANDMARKS}",
+                    r.id,
+                    r.points.len(),
+                    other.len()
+                )));
+            }
+            Ok(crate::metrics::predictions::ImagePredictions {
+                image: format!("{:03}", r.id.parse::<u32>().unwrap_or(0)),
+                attributes: [("subset".to_string(), subset.as_str().to_string())].into(),
+                truth: pick(&r.points),
+                pred: pick(other),
+                mm_per_px: ISBI_MM_PER_PX,
+            })
+        })
+        .collect()
+}
+
 /// Reads an ISBI 2015 directory.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn read_isbi(dir: &Path, opts: &IsbiOptions) -> Result<Dataset> {
@@ -347,6 +409,44 @@ pub fn read_isbi(dir: &Path, opts: &IsbiOptions) -> Result<Dataset> {
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
+    #[test]
+    fn observer_error_of_the_real_isbi_files() {
+        use crate::data::formats::payer_csv::read_payer_csv;
+        let Some(shared) = crate::data::shared_data_dir() else {
+            eprintln!("skipped: ../shared/data not found (set FAIRMARK_SHARED_DATA)");
+            return;
+        };
+        let dir = shared.join("annotations");
+        let senior = dir.join("isbi2015_ceph_senior.csv");
+        let s = read_payer_csv(&senior, ISBI_LANDMARKS, 10.0).unwrap();
+        let j =
+            read_payer_csv(&dir.join("isbi2015_ceph_junior.csv"), ISBI_LANDMARKS, 10.0).unwrap();
+        let p = super::observer_predictions(&s, &j, true).unwrap();
+        assert_eq!(p.len(), 400);
+        assert_eq!(p[0].attributes["subset"], "train");
+        assert_eq!(p[399].attributes["subset"], "test2");
+        // Independent check of image 001, landmark 1 (sella), from the raw rows.
+        let d = ((s[0].points[0][0] - j[0].points[0][0]).powi(2)
+            + (s[0].points[0][1] - j[0].points[0][1]).powi(2))
+        .sqrt();
+        let got = ((p[0].truth[0][0] - p[0].pred[0][0]).powi(2)
+            + (p[0].truth[0][1] - p[0].pred[0][1]).powi(2))
+        .sqrt();
+        assert!((d - got).abs() < 1e-12);
+        // The literature's inter-observer MRE on ISBI 2015 is about 1–2 mm.
+        let mre: f64 = p
+            .iter()
+            .flat_map(|im| im.truth.iter().zip(&im.pred))
+            .map(|(a, b)| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt() * ISBI_MM_PER_PX)
+            .sum::<f64>()
+            / (400.0 * ISBI_LANDMARKS as f64);
+        assert!((0.5..3.0).contains(&mre), "inter-observer MRE {mre} mm");
+        let ten = super::observer_predictions(&s, &j, false).unwrap();
+        assert_eq!(ten[0].truth.len(), 10);
+        let e = super::observer_predictions(&s, &j[..10], false).unwrap_err();
+        assert!(e.to_string().contains("no second annotation"), "{e}");
+    }
+
     use super::*;
     use crate::data::formats::payer_csv::read_payer_csv;
 

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# IdFOPNet Table 2 analogue on hand phantoms (columns by sex): U-Net baseline
+# and IdFOPNet; with ABLATIONS=1 also the three ablations of table1-ceph.sh.
+source "$(dirname "$0")/common.sh"
+tag=hand-s1
+data=$(phantoms hand 1 "$tag")
+train_eval "$data" "$tag-unet" unet 1
+train_eval "$data" "$tag-idfopnet" idfopnet 1
+if [ -n "${ABLATIONS:-}" ]; then
+    train_eval "$data" "$tag-idfopnet-no-ia" idfopnet 1 --no-identity-attention
+    train_eval "$data" "$tag-idfopnet-no-fairop" idfopnet 1 --no-fair-opt
+    train_eval "$data" "$tag-idfopnet-no-mining" idfopnet 1 --no-mining
+fi

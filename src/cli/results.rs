@@ -1,0 +1,282 @@
+//! `fairmark results`: the tables and figures of docs/RESULTS.md from
+//! prediction CSVs (each audited here with the library's audit).
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use fairmark::metrics::grouping::Grouping;
+use fairmark::metrics::paired::{paired_dp_test, PairedDpTest, PairedHoldout};
+use fairmark::metrics::privacy::{privacy_attack, PrivacyConfig, PrivacyResult};
+use fairmark::metrics::{audit, AuditOptions, AuditReport, PredictionTable};
+use fairmark::results::accuracy_table::{self, AccuracyRow};
+use fairmark::results::{dp_chart, holdouts};
+use std::path::{Path, PathBuf};
+
+#[derive(Subcommand)]
+pub enum ResultsCommand {
+    /// IdFOPNet Table 1/2 layout: MRE (std), SDR per threshold for all images
+    /// and per group, and REN; one row per NAME=predictions.csv.
+    Accuracy(AccuracyArgs),
+    /// Fairness-paper hold-out summary of one or more models (NAME=a.csv,b.csv,…,
+    /// one CSV per hold-out): per-keypoint DP with the randomised band, paired
+    /// permutation tests against the first model, privacy attack, DP chart.
+    Holdouts(HoldoutArgs),
+    /// The ISBI 2015 human floor: the second annotator's landmarks written as
+    /// predictions of the reference annotator's (audit or tabulate the CSV).
+    Observers(ObserverArgs),
+}
+
+#[derive(Args)]
+pub struct AccuracyArgs {
+    /// NAME=predictions.csv, one per table row.
+    #[arg(required = true)]
+    pub models: Vec<String>,
+    /// Attribute whose groups get their own columns (and REN); without it,
+    /// all images only.
+    #[arg(long)]
+    pub attr: Option<String>,
+    /// SDR radii in mm (default: 2,2.5,3,4).
+    #[arg(long, value_delimiter = ',')]
+    pub thresholds: Vec<f64>,
+    /// Markdown output.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Args)]
+pub struct HoldoutArgs {
+    /// NAME=hold-out-1.csv,hold-out-2.csv,… (repeat; the first is the reference).
+    #[arg(long = "model", required = true)]
+    pub models: Vec<String>,
+    #[arg(long)]
+    pub attr: String,
+    /// Output directory: summary.md, holdouts.json, dp.svg.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Chart title.
+    #[arg(long, default_value = "Per-keypoint DP of SDR@2 mm")]
+    pub title: String,
+    /// Rounds of attribute randomisation and of the paired permutation test.
+    #[arg(long, default_value_t = 1000)]
+    pub rounds: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+pub fn run(c: ResultsCommand) -> anyhow::Result<()> {
+    match c {
+        ResultsCommand::Accuracy(a) => accuracy(a),
+        ResultsCommand::Holdouts(a) => holdout_summary(a),
+        ResultsCommand::Observers(a) => observers(a),
+    }
+}
+
+fn read_table(path: &Path) -> anyhow::Result<PredictionTable> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(PredictionTable::parse_csv(
+        &path.display().to_string(),
+        &text,
+    )?)
+}
+
+/// `NAME=a.csv[,b.csv…]` → (NAME, paths).
+fn named_paths(spec: &str) -> anyhow::Result<(String, Vec<PathBuf>)> {
+    let (name, paths) = spec
+        .split_once('=')
+        .filter(|(n, p)| !n.is_empty() && !p.is_empty())
+        .ok_or_else(|| anyhow::anyhow!("{spec:?}: expected NAME=predictions.csv[,more.csv…]"))?;
+    Ok((
+        name.to_string(),
+        paths.split(',').map(PathBuf::from).collect(),
+    ))
+}
+
+fn audited(
+    table: &PredictionTable,
+    attr: &str,
+    thresholds: &[f64],
+    rounds: usize,
+    seed: u64,
+) -> anyhow::Result<AuditReport> {
+    let options = AuditOptions {
+        attributes: vec![attr.to_string()],
+        rounds,
+        seed,
+        thresholds_mm: thresholds.to_vec(),
+        privacy: false,
+        ..AuditOptions::default()
+    };
+    let cfg = options.config(table).map_err(anyhow::Error::msg)?;
+    Ok(audit(table, &cfg)?)
+}
+
+fn accuracy(a: AccuracyArgs) -> anyhow::Result<()> {
+    let mut rows = Vec::new();
+    for spec in &a.models {
+        let (name, paths) = named_paths(spec)?;
+        let [path] = paths.as_slice() else {
+            anyhow::bail!("{spec:?}: one predictions CSV per row");
+        };
+        let table = read_table(path)?;
+        let row = match &a.attr {
+            Some(attr) => {
+                // One round: this table uses no resampling.
+                let report = audited(&table, attr, &a.thresholds, 1, 0)?;
+                AccuracyRow::from_report(&name, &report, attr).map_err(anyhow::Error::msg)?
+            }
+            None => {
+                let th = if a.thresholds.is_empty() {
+                    fairmark::metrics::report::AuditConfig::default().thresholds_mm
+                } else {
+                    a.thresholds.clone()
+                };
+                AccuracyRow::overall(&name, &table, &th)
+            }
+        };
+        rows.push(row);
+    }
+    let md =
+        accuracy_table::accuracy_table(&rows, a.attr.as_deref()).map_err(anyhow::Error::msg)?;
+    fairmark::io::write_atomic(&a.out, md.as_bytes())?;
+    print!("{md}");
+    Ok(())
+}
+
+/// The privacy attack on `attr`: on all images, then within each group of
+/// every other attribute (the fairness paper's "filtered attribute").
+fn privacy_rows(table: &PredictionTable, attr: &str, seed: u64) -> Vec<PrivacyResult> {
+    let cfg = PrivacyConfig {
+        seed,
+        ..PrivacyConfig::default()
+    };
+    let mut out = Vec::new();
+    let mut attempt = |t: &PredictionTable, filter: Option<String>| {
+        let run = Grouping::from_attribute(t, attr)
+            .and_then(|g| privacy_attack(t, &g, &cfg))
+            .map(|mut r| {
+                r.filter = filter.clone();
+                r
+            });
+        match run {
+            Ok(r) => out.push(r),
+            Err(e) => eprintln!("privacy attack on {attr} ({filter:?}) skipped: {e}"),
+        }
+    };
+    attempt(table, None);
+    for other in table.attr_names.iter().filter(|n| *n != attr) {
+        let Ok(g) = Grouping::from_attribute(table, other) else {
+            continue;
+        };
+        for group in &g.groups {
+            if let Ok(t) = table.filter(other, group) {
+                attempt(&t, Some(format!("{other}={group}")));
+            }
+        }
+    }
+    out
+}
+
+fn holdout_summary(a: HoldoutArgs) -> anyhow::Result<()> {
+    let mut tables: Vec<(String, Vec<PredictionTable>)> = Vec::new();
+    for spec in &a.models {
+        let (name, paths) = named_paths(spec)?;
+        let t = paths
+            .iter()
+            .map(|p| read_table(p))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        tables.push((name, t));
+    }
+    let mut summaries = Vec::new();
+    for (name, ts) in &tables {
+        eprintln!("auditing {name}: {} hold-out(s)", ts.len());
+        let mut reports = Vec::new();
+        let mut privacy = Vec::new();
+        for (h, t) in ts.iter().enumerate() {
+            let seed = a.seed + h as u64;
+            reports.push(audited(t, &a.attr, &[], a.rounds, seed)?);
+            privacy.push(privacy_rows(t, &a.attr, seed));
+        }
+        summaries.push(
+            holdouts::summarise(name, &reports, &privacy, &a.attr).map_err(anyhow::Error::msg)?,
+        );
+    }
+    let (ref_name, ref_tables) = &tables[0];
+    let mut tests: Vec<(String, PairedDpTest)> = Vec::new();
+    for (name, ts) in &tables[1..] {
+        let pairs: Vec<PairedHoldout> = ts
+            .iter()
+            .zip(ref_tables)
+            .map(|(a, b)| PairedHoldout { a, b })
+            .collect();
+        let t = paired_dp_test(&pairs, &a.attr, 2.0, a.rounds, a.seed)
+            .with_context(|| format!("comparing {name} with {ref_name}"))?;
+        tests.push((format!("{name} vs {ref_name}"), t));
+    }
+    let md = format!(
+        "### Models ({attr})\n\n{}\n### Paired permutation tests of DP against {ref_name} ({attr}; difference = model − {ref_name}, negative: the model is fairer)\n\n{}\n### Per keypoint ({attr}; ★n: flagged in n hold-outs)\n\n{}\n### Privacy attack (target: {attr})\n\n{}",
+        holdouts::models_markdown(&summaries),
+        holdouts::tests_markdown(&tests),
+        holdouts::keypoints_markdown(&summaries, &tests),
+        holdouts::privacy_markdown(&summaries),
+        attr = a.attr,
+    );
+    std::fs::create_dir_all(&a.out)?;
+    fairmark::io::write_atomic(&a.out.join("summary.md"), md.as_bytes())?;
+    let json = serde_json::json!({
+        "schema": "fairmark.holdouts/1",
+        "attribute": a.attr,
+        "rounds": a.rounds,
+        "seed": a.seed,
+        "models": summaries,
+        "paired_tests": tests.iter().map(|(n, t)| serde_json::json!({"comparison": n, "test": t})).collect::<Vec<_>>(),
+    });
+    fairmark::io::write_atomic(
+        &a.out.join("holdouts.json"),
+        serde_json::to_string_pretty(&json)?.as_bytes(),
+    )?;
+    let svg = dp_chart::dp_compare_svg(&summaries, &a.title).map_err(anyhow::Error::msg)?;
+    fairmark::io::write_atomic(&a.out.join("dp.svg"), svg.as_bytes())?;
+    print!("{md}");
+    eprintln!(
+        "wrote {}/summary.md, holdouts.json, dp.svg",
+        a.out.display()
+    );
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct ObserverArgs {
+    /// Reference annotator (Payer layout, ISBI millimetres), e.g. isbi2015_ceph_senior.csv.
+    #[arg(long)]
+    pub reference: PathBuf,
+    /// Second annotator, e.g. isbi2015_ceph_junior.csv.
+    #[arg(long)]
+    pub second: PathBuf,
+    /// Keep all 19 ISBI landmarks (default: the 10 fairmark ceph landmarks).
+    #[arg(long)]
+    pub all_landmarks: bool,
+    /// Predictions CSV to write (the second annotator as predictions).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// The ISBI 2015 inter-observer error as a predictions CSV.
+fn observers(a: ObserverArgs) -> anyhow::Result<()> {
+    use fairmark::data::anatomy::ISBI_LANDMARKS;
+    use fairmark::data::formats::isbi::observer_predictions;
+    use fairmark::data::formats::payer_csv::read_payer_csv;
+    let reference = read_payer_csv(&a.reference, ISBI_LANDMARKS, 10.0)?;
+    let second = read_payer_csv(&a.second, ISBI_LANDMARKS, 10.0)?;
+    let images = observer_predictions(&reference, &second, a.all_landmarks)?;
+    let (rows, attrs) = fairmark::metrics::predictions::labelled_rows(&images)?;
+    let csv = fairmark::metrics::predictions::write_csv(&rows, &attrs);
+    fairmark::io::write_atomic(&a.out, csv.as_bytes())?;
+    eprintln!(
+        "wrote {} images × {} landmarks ({} as predictions of {}) to {}",
+        images.len(),
+        images.first().map_or(0, |i| i.truth.len()),
+        a.second.display(),
+        a.reference.display(),
+        a.out.display()
+    );
+    Ok(())
+}
