@@ -9,6 +9,7 @@ same shapes. Prints images/s and one JSON line, like `fairmark bench`.
 """
 import argparse
 import json
+import resource
 import time
 
 import torch
@@ -94,10 +95,15 @@ def main():
         step()
     s = time.perf_counter() - t
     ips = a.iters * a.batch / s
-    print(f"torch eager {a.mode}: {ips:.2f} images/s ({a.size}x{a.size}, batch {a.batch}, {dev}, {torch.get_num_threads()} threads)")
+    # Peak host memory (ru_maxrss is KiB on Linux), and on CUDA the device's.
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_dev = torch.cuda.max_memory_allocated() / 2**20 if dev.type == "cuda" else None
+    print(f"torch eager {a.mode}: {ips:.2f} images/s ({a.size}x{a.size}, batch {a.batch}, {dev}, "
+          f"{torch.get_num_threads()} threads); peak RSS {peak_rss:.0f} MiB")
     print(json.dumps({"bench": a.mode, "impl": "torch-eager", "device": str(dev), "size": a.size, "batch": a.batch,
                       "width": a.width, "depth": a.depth, "keypoints": a.keypoints, "iters": a.iters,
-                      "images_per_s": ips, "torch": torch.__version__}))
+                      "images_per_s": ips, "peak_rss_mib": peak_rss, "peak_device_mib": peak_dev,
+                      "torch": torch.__version__}))
 
 
 if __name__ == "__main__":

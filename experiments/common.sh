@@ -67,3 +67,12 @@ train_eval() {
     fm eval --model "$run" --data "$data" --out "$run/predictions.csv" \
         --report "$run/report.json" --rounds "$ROUNDS" --backend "$BACKEND" >&2
 }
+
+# ablations DATA TAG SEED: IdFOPNet without each of its parts in turn
+# (Identity Attention, Fair OP gradient modulation, masked prototype mining).
+ablations() {
+    local data=$1 tag=$2 seed=$3
+    train_eval "$data" "$tag-idfopnet-no-ia" idfopnet "$seed" --no-identity-attention
+    train_eval "$data" "$tag-idfopnet-no-fairop" idfopnet "$seed" --no-fair-opt
+    train_eval "$data" "$tag-idfopnet-no-mining" idfopnet "$seed" --no-mining
+}

@@ -16,7 +16,5 @@ data=$(phantoms ceph 1 "$tag" "${groups[@]}")
 train_eval "$data" "$tag-unet" unet 1
 train_eval "$data" "$tag-idfopnet" idfopnet 1
 if [ -z "${ONLY_MAIN:-}" ]; then
-    train_eval "$data" "$tag-idfopnet-no-ia" idfopnet 1 --no-identity-attention
-    train_eval "$data" "$tag-idfopnet-no-fairop" idfopnet 1 --no-fair-opt
-    train_eval "$data" "$tag-idfopnet-no-mining" idfopnet 1 --no-mining
+    ablations "$data" "$tag" 1
 fi

@@ -7,7 +7,5 @@ data=$(phantoms hand 1 "$tag")
 train_eval "$data" "$tag-unet" unet 1
 train_eval "$data" "$tag-idfopnet" idfopnet 1
 if [ -n "${ABLATIONS:-}" ]; then
-    train_eval "$data" "$tag-idfopnet-no-ia" idfopnet 1 --no-identity-attention
-    train_eval "$data" "$tag-idfopnet-no-fairop" idfopnet 1 --no-fair-opt
-    train_eval "$data" "$tag-idfopnet-no-mining" idfopnet 1 --no-mining
+    ablations "$data" "$tag" 1
 fi

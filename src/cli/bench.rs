@@ -93,17 +93,36 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     let s = t.elapsed().as_secs_f64();
     let ips = (a.iters * a.batch) as f64 / s;
     let mode = if train { "train" } else { "infer" };
+    let peak = peak_rss_mib();
     println!(
-        "fairmark {mode}: {ips:.2} images/s ({0}x{0}, batch {1}, {why})",
-        a.size, a.batch
+        "fairmark {mode}: {ips:.2} images/s ({0}x{0}, batch {1}, {why}); peak RSS {2}",
+        a.size,
+        a.batch,
+        peak.map_or("n/a".into(), |m| format!("{m:.0} MiB"))
     );
     let json = serde_json::json!({
         "bench": mode, "impl": "fairmark-burn", "backend": why, "size": a.size, "batch": a.batch,
         "width": a.width, "depth": a.depth, "keypoints": a.keypoints, "iters": a.iters, "images_per_s": ips,
+        "peak_rss_mib": peak,
     });
     println!("{json}");
     if let Some(p) = a.json {
         fairmark::io::write_atomic(&p, json.to_string().as_bytes())?;
     }
     Ok(())
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`), in MiB: host memory,
+/// which on a GPU backend leaves out the device's own memory.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib / 1024.0)
 }

@@ -16,7 +16,7 @@ pub(crate) const BLUE: &str = "#316395";
 pub(crate) const ORANGE: &str = "#e68c28";
 const RED: &str = "#c0392b";
 const PANEL_H: f64 = 300.0;
-const LEFT: f64 = 60.0;
+pub(crate) const LEFT: f64 = 60.0;
 const RIGHT: f64 = 20.0;
 const TOP: f64 = 40.0;
 const BOTTOM: f64 = 45.0;
@@ -50,7 +50,7 @@ pub(crate) fn escape(s: &str) -> String {
 }
 
 /// A "nice" axis step giving about five ticks up to `max`.
-pub(crate) fn tick_step(max: f64) -> f64 {
+fn tick_step(max: f64) -> f64 {
     let raw = max / 5.0;
     let mag = 10f64.powf(raw.log10().floor());
     [1.0, 2.0, 2.5, 5.0, 10.0]
@@ -58,6 +58,36 @@ pub(crate) fn tick_step(max: f64) -> f64 {
         .map(|m| m * mag)
         .find(|s| *s >= raw)
         .unwrap_or(10.0 * mag)
+}
+
+/// Grid lines with y ticks, both axes, the y label and "keypoint" below, for
+/// a plot area `plot_w × plot_h` whose top edge is at `top`.
+pub(crate) fn axes(svg: &mut String, top: f64, plot_w: f64, plot_h: f64, ymax: f64, y_label: &str) {
+    let bottom = top + plot_h;
+    let y = |v: f64| bottom - plot_h * v / ymax;
+    let step = tick_step(ymax);
+    let mut t = 0.0;
+    while t <= ymax + 1e-12 {
+        let _ = write!(
+            svg,
+            r##"<line x1="{LEFT}" x2="{}" y1="{yy:.2}" y2="{yy:.2}" stroke="#ddd"/><text x="{}" y="{:.2}" font-size="11" text-anchor="end">{}</text>"##,
+            LEFT + plot_w,
+            LEFT - 6.0,
+            y(t) + 4.0,
+            (t * 1e6).round() / 1e6,
+            yy = y(t)
+        );
+        t += step;
+    }
+    let _ = write!(
+        svg,
+        r##"<line x1="{LEFT}" x2="{LEFT}" y1="{top}" y2="{bottom}" stroke="#333"/><line x1="{LEFT}" x2="{}" y1="{bottom}" y2="{bottom}" stroke="#333"/><text x="16" y="{mid:.2}" font-size="12" text-anchor="middle" transform="rotate(-90 16 {mid:.2})">{}</text><text x="{}" y="{}" font-size="12" text-anchor="middle">keypoint</text>"##,
+        LEFT + plot_w,
+        escape(y_label),
+        LEFT + plot_w / 2.0,
+        bottom + 36.0,
+        mid = top + plot_h / 2.0
+    );
 }
 
 fn panel(svg: &mut String, report: &AuditReport, attr: &str, y0: f64, width: f64) {
@@ -90,35 +120,7 @@ fn panel(svg: &mut String, report: &AuditReport, attr: &str, y0: f64, width: f64
         y0 + 22.0,
         escape(&title)
     );
-    // Axes, y ticks with grid lines, keypoint numbers.
-    let step = tick_step(ymax);
-    let mut t = 0.0;
-    while t <= ymax + 1e-12 {
-        let _ = write!(
-            svg,
-            r##"<line x1="{LEFT}" x2="{}" y1="{yy:.2}" y2="{yy:.2}" stroke="#ddd"/><text x="{}" y="{:.2}" font-size="11" text-anchor="end">{}</text>"##,
-            LEFT + plot_w,
-            LEFT - 6.0,
-            y(t) + 4.0,
-            (t * 1e6).round() / 1e6,
-            yy = y(t)
-        );
-        t += step;
-    }
-    let _ = write!(
-        svg,
-        r##"<line x1="{LEFT}" x2="{LEFT}" y1="{}" y2="{bottom}" stroke="#333"/><line x1="{LEFT}" x2="{}" y1="{bottom}" y2="{bottom}" stroke="#333"/>"##,
-        y0 + TOP,
-        LEFT + plot_w
-    );
-    let _ = write!(
-        svg,
-        r#"<text x="16" y="{:.2}" font-size="12" text-anchor="middle" transform="rotate(-90 16 {:.2})">DP</text><text x="{}" y="{}" font-size="12" text-anchor="middle">keypoint</text>"#,
-        y0 + TOP + plot_h / 2.0,
-        y0 + TOP + plot_h / 2.0,
-        LEFT + plot_w / 2.0,
-        bottom + 36.0
-    );
+    axes(svg, y0 + TOP, plot_w, plot_h, ymax, "DP");
     let label_every = k.div_ceil(40).max(1);
     for i in 0..k {
         let fi = i as f64;

@@ -87,22 +87,6 @@ fn aligned(a: &PredictionTable, b: &PredictionTable, h: usize) -> Result<Vec<usi
         .collect()
 }
 
-/// B's table reordered to A's images.
-fn reorder(b: &PredictionTable, order: &[usize]) -> PredictionTable {
-    PredictionTable {
-        images: order.iter().map(|&i| b.images[i].clone()).collect(),
-        mm_per_px: order.iter().map(|&i| b.mm_per_px[i]).collect(),
-        n_keypoints: b.n_keypoints,
-        errors_mm: order
-            .iter()
-            .flat_map(|&i| b.image_errors(i).to_vec())
-            .collect(),
-        attr_names: b.attr_names.clone(),
-        attrs: order.iter().map(|&i| b.attrs[i].clone()).collect(),
-        warnings: Vec::new(),
-    }
-}
-
 struct Prepared {
     a: SuccessBits,
     b: SuccessBits,
@@ -146,7 +130,7 @@ pub fn paired_dp_test(
                 p.a.n_keypoints
             )));
         }
-        let b = reorder(p.b, &aligned(p.a, p.b, h)?);
+        let b = p.b.select(&aligned(p.a, p.b, h)?);
         let grouping = Grouping::from_attribute(p.a, attribute)?;
         grouping.require_labels()?;
         if Grouping::from_attribute(&b, attribute)?.labels != grouping.labels {

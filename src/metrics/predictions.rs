@@ -86,18 +86,23 @@ impl PredictionTable {
                 "no image has {name}={group}"
             )));
         }
-        Ok(Self {
-            images: keep.iter().map(|&i| self.images[i].clone()).collect(),
-            mm_per_px: keep.iter().map(|&i| self.mm_per_px[i]).collect(),
+        Ok(self.select(&keep))
+    }
+
+    /// The images at `rows`, in that order (warnings kept).
+    pub fn select(&self, rows: &[usize]) -> Self {
+        Self {
+            images: rows.iter().map(|&i| self.images[i].clone()).collect(),
+            mm_per_px: rows.iter().map(|&i| self.mm_per_px[i]).collect(),
             n_keypoints: self.n_keypoints,
-            errors_mm: keep
+            errors_mm: rows
                 .iter()
                 .flat_map(|&i| self.image_errors(i).to_vec())
                 .collect(),
             attr_names: self.attr_names.clone(),
-            attrs: keep.iter().map(|&i| self.attrs[i].clone()).collect(),
+            attrs: rows.iter().map(|&i| self.attrs[i].clone()).collect(),
             warnings: self.warnings.clone(),
-        })
+        }
     }
 
     /// Parses predictions CSV text. `source_name` names the file in errors.

@@ -2,12 +2,11 @@
 //! hold-outs (the fairness paper's Fig. 3: vanilla vs mitigated), with the
 //! first model's attribute-randomised DP as an orange line.
 use super::holdouts::ModelHoldouts;
-use crate::metrics::chart::{escape, tick_step, BLUE, ORANGE};
+use crate::metrics::chart::{axes, escape, BLUE, LEFT, ORANGE};
 use std::fmt::Write;
 
 const PALETTE: [&str; 5] = [BLUE, "#2e8b57", "#8e44ad", "#7f8c8d", "#b8860b"];
 const H: f64 = 340.0;
-const LEFT: f64 = 60.0;
 const RIGHT: f64 = 20.0;
 const TOP: f64 = 40.0;
 const BOTTOM: f64 = 45.0;
@@ -42,27 +41,13 @@ pub fn dp_compare_svg(models: &[ModelHoldouts], title: &str) -> Result<String, S
         width / 2.0,
         escape(title)
     );
-    let step = tick_step(ymax);
-    let mut t = 0.0;
-    while t <= ymax + 1e-12 {
-        let _ = write!(
-            svg,
-            r##"<line x1="{LEFT}" x2="{}" y1="{yy:.2}" y2="{yy:.2}" stroke="#ddd"/><text x="{}" y="{:.2}" font-size="11" text-anchor="end">{}</text>"##,
-            LEFT + plot_w,
-            LEFT - 6.0,
-            y(t) + 4.0,
-            (t * 1e6).round() / 1e6,
-            yy = y(t)
-        );
-        t += step;
-    }
-    let _ = write!(
-        svg,
-        r##"<line x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{bottom}" stroke="#333"/><line x1="{LEFT}" x2="{}" y1="{bottom}" y2="{bottom}" stroke="#333"/><text x="16" y="{mid}" font-size="12" text-anchor="middle" transform="rotate(-90 16 {mid})">DP (mean ± std over hold-outs)</text><text x="{}" y="{}" font-size="12" text-anchor="middle">keypoint</text>"##,
-        LEFT + plot_w,
-        LEFT + plot_w / 2.0,
-        bottom + 36.0,
-        mid = TOP + plot_h / 2.0
+    axes(
+        &mut svg,
+        TOP,
+        plot_w,
+        plot_h,
+        ymax,
+        "DP (mean ± std over hold-outs)",
     );
     let n = models.len() as f64;
     let bar = 0.8 / n;

@@ -231,6 +231,9 @@ pub fn keypoints_markdown(models: &[ModelHoldouts], tests: &[(String, PairedDpTe
 
 /// Paired tests of mean DP against the first model.
 pub fn tests_markdown(tests: &[(String, PairedDpTest)]) -> String {
+    if tests.is_empty() {
+        return "One model only: nothing to compare.\n".into();
+    }
     let header: Vec<String> = [
         "comparison",
         "hold-outs",
