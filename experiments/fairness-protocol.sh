@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The fairness paper's protocol: repeated hold-outs of the U-Net baseline
-# (one phantom draw and split per seed), each fine-tuned with GroupDRO.
+# (one phantom draw and split per seed), each fine-tuned with GroupDRO; with
+# IDFOPNET=1 also IdFOPNet on every hold-out, for the paired DP comparison.
 #   bash experiments/fairness-protocol.sh ceph   # SEEDS="1 2 3" by default
 #   bash experiments/fairness-protocol.sh hand
 source "$(dirname "$0")/common.sh"
@@ -15,4 +16,7 @@ for seed in ${SEEDS:-1 2 3}; do
     data=$(phantoms "$kind" "$seed" "$tag")
     train_eval "$data" "$tag-unet" unet "$seed"
     train_eval "$data" "$tag-groupdro" groupdro "$seed" --init "$OUT/runs/$tag-unet"
+    if [ -n "${IDFOPNET:-}" ]; then
+        train_eval "$data" "$tag-idfopnet" idfopnet "$seed"
+    fi
 done

@@ -17,4 +17,6 @@ train_eval "$data" "$tag-unet" unet 1
 train_eval "$data" "$tag-idfopnet" idfopnet 1
 if [ -z "${ONLY_MAIN:-}" ]; then
     ablations "$data" "$tag" 1
+    # Prototype mining at a tenth of the paper's weight (λ2 = 0.3, not 3).
+    train_eval "$data" "$tag-idfopnet-lmine0.3" idfopnet 1 --lambda-mine 0.3
 fi

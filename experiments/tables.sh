@@ -19,6 +19,7 @@ rows() {
 ablation_rows() {
     rows "U-Net=$1-unet" "IdFOPNet=$1-idfopnet" "w/o Identity Attention=$1-idfopnet-no-ia" \
         "w/o Fair OP=$1-idfopnet-no-fairop" "w/o prototype mining=$1-idfopnet-no-mining" \
+        "IdFOPNet with λ2 0.3=$1-idfopnet-lmine0.3" \
         "GroupDRO=$1-groupdro"
 }
 

@@ -199,20 +199,22 @@ fn holdout_summary(a: HoldoutArgs) -> anyhow::Result<()> {
             holdouts::summarise(name, &reports, &privacy, &a.attr).map_err(anyhow::Error::msg)?,
         );
     }
-    let (ref_name, ref_tables) = &tables[0];
+    // Every pair, later model against earlier one, on the hold-outs both have.
     let mut tests: Vec<(String, PairedDpTest)> = Vec::new();
-    for (name, ts) in &tables[1..] {
-        let pairs: Vec<PairedHoldout> = ts
-            .iter()
-            .zip(ref_tables)
-            .map(|(a, b)| PairedHoldout { a, b })
-            .collect();
-        let t = paired_dp_test(&pairs, &a.attr, 2.0, a.rounds, a.seed)
-            .with_context(|| format!("comparing {name} with {ref_name}"))?;
-        tests.push((format!("{name} vs {ref_name}"), t));
+    for (i, (ref_name, ref_tables)) in tables.iter().enumerate() {
+        for (name, ts) in &tables[i + 1..] {
+            let pairs: Vec<PairedHoldout> = ts
+                .iter()
+                .zip(ref_tables)
+                .map(|(a, b)| PairedHoldout { a, b })
+                .collect();
+            let t = paired_dp_test(&pairs, &a.attr, 2.0, a.rounds, a.seed)
+                .with_context(|| format!("comparing {name} with {ref_name}"))?;
+            tests.push((format!("{name} vs {ref_name}"), t));
+        }
     }
     let md = format!(
-        "### Models ({attr})\n\n{}\n### Paired permutation tests of DP against {ref_name} ({attr}; difference = model − {ref_name}, negative: the model is fairer)\n\n{}\n### Per keypoint ({attr}; ★n: flagged in n hold-outs)\n\n{}\n### Privacy attack (target: {attr})\n\n{}",
+        "### Models ({attr})\n\n{}\n### Paired permutation tests of DP ({attr}; for \"A vs B\" the difference is DP of A − DP of B, negative: A is fairer)\n\n{}\n### Per keypoint ({attr}; ★n: flagged in n hold-outs)\n\n{}\n### Privacy attack (target: {attr})\n\n{}",
         holdouts::models_markdown(&summaries),
         holdouts::tests_markdown(&tests),
         holdouts::keypoints_markdown(&summaries, &tests),

@@ -195,7 +195,7 @@ pub fn models_markdown(models: &[ModelHoldouts]) -> String {
 }
 
 /// Per-keypoint table: MRE of the first model, DP of every model, the first
-/// model's randomised DP, and each paired test against the first model.
+/// model's randomised DP, and the Holm-corrected p of each paired test.
 pub fn keypoints_markdown(models: &[ModelHoldouts], tests: &[(String, PairedDpTest)]) -> String {
     let Some(first) = models.first() else {
         return String::new();
@@ -229,7 +229,7 @@ pub fn keypoints_markdown(models: &[ModelHoldouts], tests: &[(String, PairedDpTe
     table(&header, &rows)
 }
 
-/// Paired tests of mean DP against the first model.
+/// Paired tests of mean DP, one row per compared pair.
 pub fn tests_markdown(tests: &[(String, PairedDpTest)]) -> String {
     if tests.is_empty() {
         return "One model only: nothing to compare.\n".into();
@@ -237,8 +237,8 @@ pub fn tests_markdown(tests: &[(String, PairedDpTest)]) -> String {
     let header: Vec<String> = [
         "comparison",
         "hold-outs",
-        "mean DP (first)",
-        "mean DP (second)",
+        "mean DP (A)",
+        "mean DP (B)",
         "difference",
         "p (mean DP)",
         "keypoints with p_Holm < 0.05",

@@ -252,6 +252,18 @@ pub fn augment_with_rng(
 mod tests {
     use super::*;
 
+    #[test]
+    fn presets_by_name() {
+        assert_eq!(
+            AugmentConfig::preset("default"),
+            Some(AugmentConfig::default())
+        );
+        assert_eq!(AugmentConfig::preset("none"), Some(AugmentConfig::none()));
+        let (w, d) = (AugmentConfig::wide(), AugmentConfig::default());
+        assert!(w.scale > d.scale && w.rotation_deg > d.rotation_deg && w.contrast > d.contrast);
+        assert_eq!(AugmentConfig::preset("strong"), None);
+    }
+
     /// A smooth random-ish test image in (0.2, 0.8).
     fn test_image(w: usize, h: usize) -> GreyImage {
         let data = (0..w * h)
