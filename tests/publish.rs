@@ -72,6 +72,7 @@ fn publish_reload_and_card() {
             n_val: 40,
             n_test: 80,
             source: "fairmark synth dataset --kind ceph --n 400 --seed 1".into(),
+            fine_tuned_from: Some("ceph-unet".into()),
         },
         "2025-06-01",
     );
@@ -106,6 +107,10 @@ fn publish_reload_and_card() {
     );
     assert!(card.contains("| age_group | adult |") && card.contains("| age_group | adolescent |"));
     assert!(card.contains("| dro.eta | 0.01 |"), "{card}");
+    assert!(
+        card.contains("Fine-tuned from the weights of the run `ceph-unet`"),
+        "{card}"
+    );
 
     let mut tampered = weights.clone();
     tampered[0] ^= 1;

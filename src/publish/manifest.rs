@@ -54,6 +54,10 @@ pub struct TrainingData {
     /// How the data was made or where it came from, e.g.
     /// `fairmark synth dataset --kind ceph --n 400 --seed 1`.
     pub source: String,
+    /// The run (directory name) whose weights training started from, for
+    /// fine-tuned models such as GroupDRO.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fine_tuned_from: Option<String>,
 }
 
 impl TrainingData {

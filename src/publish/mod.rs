@@ -165,6 +165,7 @@ mod tests {
                 n_val: 40,
                 n_test: 80,
                 source: "fairmark synth dataset --kind ceph --n 400 --seed 1".into(),
+                fine_tuned_from: None,
             },
             "2025-01-01T00:00:00Z",
         )

@@ -124,6 +124,13 @@ fn write_training_data(s: &mut String, m: &ModelManifest) -> std::fmt::Result {
     if !t.source.trim().is_empty() {
         writeln!(s, "Source: `{}`\n", t.source.trim().replace('`', "'"))?;
     }
+    if let Some(base) = &t.fine_tuned_from {
+        writeln!(
+            s,
+            "Fine-tuned from the weights of the run `{}`, trained on the same data.\n",
+            base.replace('`', "'")
+        )?;
+    }
     if let Some(sp) = m.mm_per_px {
         writeln!(s, "Typical pixel spacing: {sp} mm per pixel.\n")?;
     }

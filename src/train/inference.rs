@@ -173,6 +173,11 @@ pub fn publish_run(
         n_val: info.n_val,
         n_test: info.n_test,
         source,
+        fine_tuned_from: info
+            .init_from
+            .as_ref()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned()),
     };
     let mut manifest = ModelManifest::new(
         name,
