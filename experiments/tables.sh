@@ -70,15 +70,4 @@ if [ -f "$SHARED/annotations/isbi2015_ceph_senior.csv" ]; then
 fi
 [ -f "$OUT/tables/real-hand.md" ] && cp "$OUT/tables/real-hand.md" "$DOCS/real-hand.md"
 
-# Training time per run, for the record.
-{
-    echo "| run | epochs | seconds |"
-    echo "|---|---:|---:|"
-    for d in "$OUT"/runs/*/; do
-        [ -f "$d/train_seconds" ] || continue
-        n=$(basename "$d")
-        e=$(grep -c '"epoch"' "$d/log.jsonl" 2>/dev/null || echo "?")
-        echo "| $n | $e | $(cat "$d/train_seconds") |"
-    done
-} >"$DOCS/training-times.md"
 ls "$DOCS"
