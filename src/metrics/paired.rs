@@ -94,7 +94,7 @@ struct Prepared {
 }
 
 /// `[kp]` mean over hold-outs of DP^A − DP^B, and the two means.
-fn statistic(holdouts: &[(SuccessBits, SuccessBits, &Grouping)], k: usize) -> [Vec<f64>; 3] {
+fn statistic(holdouts: &[(&SuccessBits, &SuccessBits, &Grouping)], k: usize) -> [Vec<f64>; 3] {
     let mut out = [vec![0.0; k], vec![0.0; k], vec![0.0; k]];
     for (a, b, g) in holdouts {
         let (da, db) = (a.dp(g), b.dp(g));
@@ -145,10 +145,7 @@ pub fn paired_dp_test(
             grouping,
         });
     }
-    let observed: Vec<_> = prepared
-        .iter()
-        .map(|p| (p.a.clone(), p.b.clone(), &p.grouping))
-        .collect();
+    let observed: Vec<_> = prepared.iter().map(|p| (&p.a, &p.b, &p.grouping)).collect();
     let [t, dp_a, dp_b] = statistic(&observed, k);
     let t_mean = mean(&t);
     // Each round: T* per keypoint and its mean.
@@ -163,11 +160,15 @@ pub fn paired_dp_test(
                         swap[i / 64] |= 1 << (i % 64);
                     }
                 }
-                let (a, b) = p.a.exchange(&p.b, &swap);
-                (a, b, &p.grouping)
+                p.a.exchange(&p.b, &swap)
             })
             .collect();
-        let [ts, _, _] = statistic(&swapped, k);
+        let refs: Vec<_> = swapped
+            .iter()
+            .zip(&prepared)
+            .map(|((a, b), p)| (a, b, &p.grouping))
+            .collect();
+        let [ts, _, _] = statistic(&refs, k);
         let m = mean(&ts);
         (ts, m)
     });

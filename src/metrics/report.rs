@@ -148,7 +148,7 @@ fn by_threshold<T: Copy>(thresholds: &[f64], values: &[T]) -> ByThreshold<T> {
         .collect()
 }
 
-fn summary(a: &Accuracy, n_images: usize, thresholds: &[f64]) -> AccuracySummary {
+pub(crate) fn summary(a: &Accuracy, n_images: usize, thresholds: &[f64]) -> AccuracySummary {
     AccuracySummary {
         n_images,
         mre_mm: a.mre_mm,

@@ -3,7 +3,7 @@
 //! each group of one attribute, then REN over those groups (Eq. 13).
 use super::markdown::{pm, table};
 use crate::metrics::accuracy::accuracy;
-use crate::metrics::report::{threshold_key, AccuracySummary};
+use crate::metrics::report::{summary, threshold_key, AccuracySummary};
 use crate::metrics::{AuditReport, PredictionTable};
 use indexmap::IndexMap;
 
@@ -45,16 +45,7 @@ impl AccuracyRow {
         Self {
             name: name.to_string(),
             thresholds_mm: thresholds_mm.to_vec(),
-            all: AccuracySummary {
-                n_images: t.n_images(),
-                mre_mm: a.mre_mm,
-                mre_std_mm: a.mre_std_mm,
-                sdr: thresholds_mm
-                    .iter()
-                    .map(|t| threshold_key(*t))
-                    .zip(a.sdr)
-                    .collect(),
-            },
+            all: summary(&a, t.n_images(), thresholds_mm),
             groups: IndexMap::new(),
             ren: None,
         }

@@ -264,16 +264,13 @@ pub fn observer_predictions(
             let other = by_id.get(r.id.as_str()).ok_or_else(|| {
                 DataError::Invalid(format!("ISBI id {}: no second annotation", r.id))
             })?;
-            let subset =
-                r.id.parse::<u32>()
-                    .ok()
-                    .and_then(IsbiSubset::of_id)
-                    .ok_or_else(|| {
-                        DataError::Invalid(format!(
-                            "ISBI id {:?} is outside the challenge's 1–400",
-                            r.id
-                        ))
-                    })?;
+            let id = r.id.parse::<u32>().ok();
+            let subset = id.and_then(IsbiSubset::of_id).ok_or_else(|| {
+                DataError::Invalid(format!(
+                    "ISBI id {:?} is outside the challenge's 1–400",
+                    r.id
+                ))
+            })?;
             if r.points.len() != ISBI_LANDMARKS || other.len() != ISBI_LANDMARKS {
                 return Err(DataError::Invalid(format!(
                     "ISBI id {}: {} and {} landmarks, expected {ISBI_LANDMARKS}",
@@ -283,7 +280,7 @@ pub fn observer_predictions(
                 )));
             }
             Ok(crate::metrics::predictions::ImagePredictions {
-                image: format!("{:03}", r.id.parse::<u32>().unwrap_or(0)),
+                image: format!("{:03}", id.unwrap_or_default()),
                 attributes: [("subset".to_string(), subset.as_str().to_string())].into(),
                 truth: pick(&r.points),
                 pred: pick(other),
