@@ -2,13 +2,12 @@
 //! detection through the same core function the wasm API calls, and the
 //! audit through the same options. FAIRMARK_BLESS=1 rewrites the fixtures
 //! after an intended change.
-#![cfg(not(target_arch = "wasm32"))]
-use burn::tensor::Device;
+#![cfg(all(feature = "model", not(target_arch = "wasm32")))]
 use fairmark::data::phantom::{render, PhantomConfig};
 use fairmark::data::Anatomy;
-use fairmark::detect::{detect, Engine, Pixels};
+use fairmark::detection::pipeline::{DetectOptions, Pixels};
 use fairmark::metrics::{audit, AuditOptions, PredictionTable};
-use fairmark::train::inference::load_model;
+use fairmark::model::{Landmarker, Runtime};
 use serde_json::Value;
 use std::path::Path;
 
@@ -29,32 +28,46 @@ fn check_or_bless(file: &str, actual: &Value, committed: &str) {
 #[test]
 fn detection_fixture_is_current() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let device = Device::flex();
-    let (spec, model, _) = load_model(&root.join("models/ceph-unet-phantom"), &device).unwrap();
+    let model =
+        Landmarker::load_dir(&root.join("models/ceph-unet-phantom"), Runtime::cpu("test")).unwrap();
     let (img, _) = render(&PhantomConfig::new(Anatomy::Ceph), 0).unwrap();
     let rgba: Vec<u8> = img.as_raw().iter().flat_map(|&v| [v, v, v, 255]).collect();
-    let engine = Engine {
-        model: &model,
-        spec: &spec,
-        device: &device,
-        backend: "cpu",
-        gpu: None,
-    };
     let px = Pixels::Bytes {
         data: &rgba,
         width: img.width() as usize,
         height: img.height() as usize,
     };
-    let det = futures_lite::future::block_on(detect(&engine, px, &[2], Some(0.1))).unwrap();
-    // Timings differ run to run; the fixture keeps what must not.
-    let kept = serde_json::json!({
-        "width": det.width,
-        "height": det.height,
-        "mm_per_px": det.mm_per_px,
-        "landmarks": det.landmarks,
-        "measurements": det.measurements,
-    });
-    check_or_bless("detect_ceph0.json", &kept, common::DETECT_FIXTURE);
+    let options = DetectOptions {
+        mm_per_px: Some(0.1),
+        image_name: Some("ceph0.png".into()),
+        ..Default::default()
+    };
+    let det = futures_lite::future::block_on(model.detect(px, &options)).unwrap();
+    check_or_bless(
+        "detect_ceph0.json",
+        &common::detection_without_timings(&det),
+        common::DETECT_FIXTURE,
+    );
+}
+
+/// A hand detection with no spacing given: the wrist convention, named as
+/// such in the document and in its measurements (the browser reproduces it).
+#[test]
+fn hand_detection_fixture_is_current() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let model =
+        Landmarker::load_dir(&root.join("models/hand-unet-phantom"), Runtime::cpu("test")).unwrap();
+    let (img, _) = render(&PhantomConfig::new(Anatomy::Hand), 0).unwrap();
+    let px = Pixels::Bytes {
+        data: img.as_raw(),
+        width: img.width() as usize,
+        height: img.height() as usize,
+    };
+    let det = futures_lite::future::block_on(model.detect(px, &DetectOptions::default())).unwrap();
+    let kept = common::detection_without_timings(&det);
+    assert_eq!(kept["spacing_source"], "wrist_convention");
+    assert_eq!(kept["measurements"]["spacing_source"], "wrist_convention");
+    check_or_bless("detect_hand0.json", &kept, common::DETECT_HAND_FIXTURE);
 }
 
 #[test]

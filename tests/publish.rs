@@ -5,10 +5,12 @@ use fairmark::data::dataset::DATASET_SCHEMA;
 use fairmark::data::{Anatomy, Dataset, DatasetMeta, Sample, Split};
 use fairmark::metrics::simulate::{simulate, ErrorModel};
 use fairmark::metrics::{audit, predictions, AuditConfig, PredictionTable};
-use fairmark::publish::{
-    load_dir, load_from_parts, publish_dir, ModelManifest, ModelMetrics, Precision, PublishError,
-    TrainingData, MANIFEST_FILE, MODEL_CARD_FILE,
-};
+use fairmark::model::attributes::AttributeSpace;
+use fairmark::model::manifest::{Precision, TrainingData, MANIFEST_FILE, MODEL_CARD_FILE};
+use fairmark::model::model_metrics::ModelMetrics;
+use fairmark::model::weights::{load_dir, load_from_parts};
+use fairmark::model::{ModelConfig, ModelError, ModelManifest};
+use fairmark::publish::publish_dir;
 use std::collections::BTreeMap;
 
 fn groups() -> BTreeMap<String, Vec<String>> {
@@ -60,12 +62,20 @@ fn audited() -> fairmark::metrics::AuditReport {
 #[test]
 fn publish_reload_and_card() {
     let report = audited();
+    let mut config = ModelConfig::unet(10, [256, 320]);
+    config.attributes = AttributeSpace {
+        names: groups().keys().cloned().collect(),
+        groups: groups().values().cloned().collect(),
+    };
+    config.detector.groups_per_attribute = vec![2];
+    let mut train = fairmark::train::TrainConfig::new(fairmark::train::Method::Groupdro);
+    train.groupdro_eta = 0.01;
+    config.train = Some(train);
     let mut manifest = ModelManifest::new(
         "ceph-groupdro",
         "groupdro",
-        serde_json::json!({"epochs": 40, "batch_size": 8, "dro": {"eta": 0.01}}),
+        config,
         Anatomy::Ceph.landmark_names(),
-        [256, 320],
         TrainingData {
             description: "400 cephalometric phantoms".into(),
             n_train: 280,
@@ -77,7 +87,7 @@ fn publish_reload_and_card() {
         "2025-06-01",
     );
     manifest.anatomy = Some(Anatomy::Ceph);
-    manifest.attributes = groups();
+    assert_eq!(manifest.attributes, groups());
     manifest.mm_per_px = Some(0.1);
     manifest.weights.precision = Precision::F16;
     manifest.metrics = Some(ModelMetrics::from_report(&report));
@@ -106,7 +116,7 @@ fn publish_reload_and_card() {
         "{card}"
     );
     assert!(card.contains("| age_group | adult |") && card.contains("| age_group | adolescent |"));
-    assert!(card.contains("| dro.eta | 0.01 |"), "{card}");
+    assert!(card.contains("| train.groupdro_eta | 0.01 |"), "{card}");
     assert!(
         card.contains("Fine-tuned from the weights of the run `ceph-unet`"),
         "{card}"
@@ -116,6 +126,34 @@ fn publish_reload_and_card() {
     tampered[0] ^= 1;
     assert!(matches!(
         load_from_parts(&json, &tampered),
-        Err(PublishError::HashMismatch { .. })
+        Err(ModelError::HashMismatch { .. })
     ));
+}
+
+/// The committed models' manifests and cards are what the code writes for
+/// them (`FAIRMARK_BLESS=1` rewrites them after an intended format change;
+/// their weights and hashes are never touched).
+#[test]
+fn committed_manifests_and_cards_are_canonical() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let manifest_path = path.join(MANIFEST_FILE);
+        let Ok(text) = std::fs::read_to_string(&manifest_path) else {
+            continue;
+        };
+        let manifest = ModelManifest::from_json(&manifest_path, &text).unwrap();
+        let card = fairmark::publish::render_model_card(&manifest);
+        if std::env::var("FAIRMARK_BLESS").is_ok() {
+            std::fs::write(&manifest_path, manifest.to_json()).unwrap();
+            std::fs::write(path.join(MODEL_CARD_FILE), &card).unwrap();
+        } else {
+            assert_eq!(manifest.to_json(), text, "{}", manifest_path.display());
+            let committed = std::fs::read_to_string(path.join(MODEL_CARD_FILE)).unwrap();
+            assert_eq!(card, committed, "{}", path.display());
+        }
+        checked += 1;
+    }
+    assert!(checked >= 2);
 }

@@ -2,18 +2,20 @@
 //! gives the same model input and the same landmarks as the CPU path (on
 //! Mesa's lavapipe in CI, where FAIRMARK_REQUIRE_WGPU=1 turns a missing
 //! adapter into a failure).
-#![cfg(not(target_arch = "wasm32"))]
+#![cfg(all(feature = "model", not(target_arch = "wasm32")))]
 use burn::tensor::wgpu::WgpuSetup;
 use burn::tensor::Device;
 use fairmark::data::phantom::{render, PhantomConfig};
 use fairmark::data::preprocess::letterbox::Letterbox;
 use fairmark::data::preprocess::pixels::grey_from_bytes;
 use fairmark::data::Anatomy;
-use fairmark::detect::{detect, Engine, Pixels};
+use fairmark::detection::pipeline::{DetectOptions, Pixels};
+use fairmark::detection::{Backend, Preprocess};
 use fairmark::gpu::GpuLetterbox;
-use fairmark::train::inference::load_model;
+use fairmark::model::{Landmarker, Runtime};
 use futures_lite::future::block_on;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::OnceLock;
 
 #[test]
@@ -118,31 +120,34 @@ fn gpu_letterbox_matches_the_cpu() {
 #[test]
 fn detection_with_the_shader_finds_the_cpu_landmarks() {
     let Some((device, setup)) = gpu() else { return };
-    let shader = GpuLetterbox::new(setup);
+    let shader = Arc::new(GpuLetterbox::new(setup));
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/ceph-unet-phantom");
-    let (spec, model, _) = load_model(&dir, device).unwrap();
     let (img, _) = render(&PhantomConfig::new(Anatomy::Ceph), 0).unwrap();
     let (w, h) = (img.width() as usize, img.height() as usize);
     let rgba: Vec<u8> = img.as_raw().iter().flat_map(|&v| [v, v, v, 255]).collect();
-    let run = |gpu| {
-        let engine = Engine {
-            model: &model,
-            spec: &spec,
-            device,
-            backend: "wgpu",
-            gpu,
+    let run = |gpu_letterbox| {
+        let runtime = Runtime {
+            device: device.clone(),
+            backend: Backend::Wgpu,
+            note: "lavapipe".into(),
+            gpu_letterbox,
         };
+        let model = Landmarker::load_dir(&dir, runtime).unwrap();
         let px = Pixels::Bytes {
             data: &rgba,
             width: w,
             height: h,
         };
-        block_on(detect(&engine, px, &[2], Some(0.1))).unwrap()
+        let options = DetectOptions {
+            mm_per_px: Some(0.1),
+            ..Default::default()
+        };
+        block_on(model.detect(px, &options)).unwrap()
     };
-    let a = run(Some(&shader));
+    let a = run(Some(shader.clone()));
     let b = run(None);
-    assert_eq!(a.preprocess, "gpu-shader");
-    assert_eq!(b.preprocess, "cpu");
+    assert_eq!(a.preprocess, Preprocess::GpuShader);
+    assert_eq!(b.preprocess, Preprocess::Cpu);
     for (p, q) in a.landmarks.iter().zip(&b.landmarks) {
         let d = (p.x - q.x).hypot(p.y - q.y);
         assert!(

@@ -1,7 +1,7 @@
 //! Training end to end on CPU (burn flex): a tiny U-Net learns phantoms, a run
 //! resumes, GroupDRO fine-tunes it, IdFOPNet trains, and the published model
 //! detects landmarks — with clear errors for bad input.
-#![cfg(not(target_arch = "wasm32"))]
+#![cfg(all(feature = "model", not(target_arch = "wasm32")))]
 use fairmark::model::store;
 use fairmark::train::trainer::load_run_model;
 use std::path::Path;

@@ -6,9 +6,9 @@
 //! Run: `CHROMEDRIVER=$(which chromedriver) cargo test --release -p fairmark
 //! --target wasm32-unknown-unknown --test web` (or `wasm-pack test --headless --chrome
 //! --release -- -p fairmark --test web`); scripts/test.sh does it.
-#![cfg(target_arch = "wasm32")]
+#![cfg(all(feature = "model", target_arch = "wasm32"))]
 
-use fairmark::web::{audit, measure, predictions_csv, render_phantom, Model};
+use fairmark::web::{audit, measure, predictions_csv, relocate, render_phantom, Model};
 use js_sys::{Reflect, Uint8Array};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -17,10 +17,15 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 mod common;
-use common::{assert_close, AUDIT_FIXTURE_CSV, AUDIT_FIXTURE_REPORT, DETECT_FIXTURE};
+use common::{
+    assert_close, detection_without_timings, AUDIT_FIXTURE_CSV, AUDIT_FIXTURE_REPORT,
+    DETECT_FIXTURE, DETECT_HAND_FIXTURE,
+};
 
 const WEIGHTS: &[u8] = include_bytes!("../models/ceph-unet-phantom/weights.bpk");
 const MANIFEST: &str = include_str!("../models/ceph-unet-phantom/manifest.json");
+const HAND_WEIGHTS: &[u8] = include_bytes!("../models/hand-unet-phantom/weights.bpk");
+const HAND_MANIFEST: &str = include_str!("../models/hand-unet-phantom/manifest.json");
 
 fn json(v: &JsValue) -> Value {
     serde_wasm_bindgen::from_value(v.clone()).unwrap()
@@ -45,9 +50,9 @@ async fn load(backend: &str) -> Model {
     .unwrap()
 }
 
-/// Phantom 0 of the default ceph set as RGBA, as a canvas would give it.
-fn phantom_rgba() -> (JsValue, u32, u32) {
-    let p = render_phantom("ceph".into(), 0.into(), JsValue::UNDEFINED).unwrap();
+/// Phantom 0 of the default set of `anatomy` as RGBA, as a canvas would give it.
+fn phantom_rgba(anatomy: &str) -> (JsValue, u32, u32) {
+    let p = render_phantom(anatomy.into(), 0.into(), JsValue::UNDEFINED).unwrap();
     let grey = Uint8Array::new(&Reflect::get(&p, &"pixels".into()).unwrap()).to_vec();
     let rgba: Vec<u8> = grey.iter().flat_map(|&v| [v, v, v, 255]).collect();
     let w = Reflect::get(&p, &"width".into()).unwrap().as_f64().unwrap() as u32;
@@ -59,8 +64,8 @@ fn phantom_rgba() -> (JsValue, u32, u32) {
 }
 
 async fn detect(model: &Model) -> Value {
-    let (px, w, h) = phantom_rgba();
-    let opts = json_to_js(r#"{"mmPerPx": 0.1}"#);
+    let (px, w, h) = phantom_rgba("ceph");
+    let opts = json_to_js(r#"{"mmPerPx": 0.1, "imageName": "ceph0.png"}"#);
     json(
         &model
             .detect(px, w.into(), h.into(), opts)
@@ -91,22 +96,36 @@ fn max_distance(a: &[[f64; 2]], b: &[[f64; 2]]) -> f64 {
         .fold(0.0, f64::max)
 }
 
+/// Everything but the landmark coordinates (which may differ in the last
+/// digits between devices) equals the native document.
+fn same_document_as_native(browser: &Value, native: &Value) {
+    let mut b = detection_without_timings(browser);
+    let mut n = native.clone();
+    for doc in [&mut b, &mut n] {
+        doc.as_object_mut().unwrap().remove("landmarks");
+        doc.as_object_mut().unwrap().remove("measurements");
+    }
+    assert_eq!(b, n);
+    let d = max_distance(&points(browser), &points(native));
+    assert!(d < 0.05, "browser vs native: {d} px");
+}
+
 #[wasm_bindgen_test]
 async fn webgpu_and_cpu_find_the_native_landmarks() {
-    let native: Value = serde_json::from_str(DETECT_FIXTURE).unwrap();
-    let native = points(&native);
+    let native_doc: Value = serde_json::from_str(DETECT_FIXTURE).unwrap();
+    let native = points(&native_doc);
     let cpu = load("cpu").await;
     assert_eq!(cpu.backend(), "cpu");
     let on_cpu = detect(&cpu).await;
     assert_eq!(on_cpu["preprocess"], "cpu");
-    let d = max_distance(&points(&on_cpu), &native);
-    assert!(d < 0.05, "CPU in the browser vs native: {d} px");
+    same_document_as_native(&on_cpu, &native_doc);
 
     // Headless Chromium with --enable-unsafe-webgpu has an adapter (SwiftShader).
     let gpu = load("webgpu").await;
     assert_eq!(gpu.backend(), "webgpu", "{}", gpu.backend_note());
     let on_gpu = detect(&gpu).await;
     assert_eq!(on_gpu["preprocess"], "gpu-shader");
+    same_document_as_native(&on_gpu, &native_doc);
     let d = max_distance(&points(&on_gpu), &native);
     assert!(d < 0.05, "WebGPU vs native: {d} px");
     // Timings are reported and add up.
@@ -116,6 +135,107 @@ async fn webgpu_and_cpu_find_the_native_landmarks() {
         .as_f64()
         .unwrap()
         .is_finite());
+}
+
+/// No spacing given for a hand: the wrist convention, in the document and in
+/// its measurements, exactly as natively.
+#[wasm_bindgen_test]
+async fn hand_spacing_follows_the_one_policy() {
+    let model = Model::load(
+        Uint8Array::from(HAND_WEIGHTS).into(),
+        HAND_MANIFEST.into(),
+        "cpu".into(),
+    )
+    .await
+    .map_err(message)
+    .unwrap();
+    let (px, w, h) = phantom_rgba("hand");
+    let det = json(
+        &model
+            .detect(px, w.into(), h.into(), JsValue::UNDEFINED)
+            .await
+            .map_err(message)
+            .unwrap(),
+    );
+    assert_eq!(det["spacing_source"], "wrist_convention");
+    assert_eq!(det["measurements"]["spacing_source"], "wrist_convention");
+    let native: Value = serde_json::from_str(DETECT_HAND_FIXTURE).unwrap();
+    same_document_as_native(&det, &native);
+}
+
+/// A corrected point and a spacing given later: the core recomputes mm and
+/// measurements; the page renders what it gets.
+#[wasm_bindgen_test]
+async fn relocation_recomputes_in_rust() {
+    let det = detect(&load("cpu").await).await;
+    let mut pts = points(&det);
+    pts[4][0] += 20.0;
+    let js_det = json_to_js(&det.to_string());
+    let js_pts = json_to_js(&serde_json::to_string(&pts).unwrap());
+    let moved = json(&relocate(js_det.clone(), js_pts.clone(), JsValue::NULL).unwrap());
+    assert_eq!(moved["mm_per_px"], Value::Null);
+    assert_eq!(moved["landmarks"][4]["x"].as_f64().unwrap(), pts[4][0]);
+    assert!(
+        moved["measurements"]["sna_deg"].as_f64().unwrap()
+            != det["measurements"]["sna_deg"].as_f64().unwrap()
+    );
+    let scaled = json(&relocate(js_det.clone(), js_pts, 0.2.into()).unwrap());
+    assert_eq!(scaled["spacing_source"], "given");
+    let e = relocate(js_det.clone(), json_to_js("[[1, 2]]"), JsValue::NULL);
+    assert!(message(e.err().unwrap()).contains("1 points given for 10 landmarks"));
+    let e = relocate(JsValue::from(3), json_to_js("[]"), JsValue::NULL);
+    assert!(message(e.err().unwrap()).contains("detection"));
+    let e = relocate(js_det, json_to_js(r#""x""#), JsValue::NULL);
+    assert!(message(e.err().unwrap()).contains("points"));
+}
+
+/// Each hostile manifest field throws a JS Error naming it; none traps or
+/// allocates (the weights' hash matches, so only the config can fail).
+#[wasm_bindgen_test]
+async fn hostile_manifests_throw_errors() {
+    let good: Value = serde_json::from_str(MANIFEST).unwrap();
+    let cases = [
+        ("/config/detector/n_heads", "0", "n_heads is 0"),
+        ("/config/detector/backbone/depth", "40", "depth is 40"),
+        (
+            "/config/detector/backbone/base_width",
+            "1048576",
+            "base_width",
+        ),
+        (
+            "/config/detector/input_size",
+            "[100, 100]",
+            "multiples of 2^depth",
+        ),
+        (
+            "/config/detector/input_size",
+            "[4096, 4096]",
+            "activation values",
+        ),
+        (
+            "/config/detector/n_landmarks",
+            "11",
+            "landmark_names has 10",
+        ),
+        (
+            "/config/detector/architecture",
+            r#""resnet""#,
+            "unknown variant",
+        ),
+        ("/input_size", "[64, 64]", "differs"),
+    ];
+    for (pointer, value, expected) in cases {
+        let mut m = good.clone();
+        *m.pointer_mut(pointer).unwrap() = serde_json::from_str(value).unwrap();
+        let e = Model::load(
+            Uint8Array::from(WEIGHTS).into(),
+            m.to_string().into(),
+            "cpu".into(),
+        )
+        .await;
+        let msg = message(e.err().unwrap());
+        assert!(msg.contains(expected), "{pointer} = {value}: {msg}");
+    }
 }
 
 #[wasm_bindgen_test]

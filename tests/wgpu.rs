@@ -2,12 +2,11 @@
 //! forward and backward run, and the outputs match the CPU backend. The test
 //! command installs lavapipe and sets FAIRMARK_REQUIRE_WGPU=1, so a missing
 //! adapter fails the run there instead of skipping.
-#![cfg(not(target_arch = "wasm32"))]
+#![cfg(all(feature = "model", not(target_arch = "wasm32")))]
 use burn::tensor::{Device, Distribution, Tensor};
-use fairmark::backend::try_wgpu;
-use fairmark::model::detector::{Architecture, DetectorConfig};
+use fairmark::model::backend::try_wgpu;
+use fairmark::model::config::{Architecture, DetectorConfig, UNetConfig};
 use fairmark::model::store;
-use fairmark::model::unet::UNetConfig;
 
 #[test]
 fn detector_runs_on_wgpu_like_on_cpu() {

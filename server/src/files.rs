@@ -10,7 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use fairmark::publish::sha256_hex;
+use fairmark::model::weights::sha256_hex;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};

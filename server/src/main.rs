@@ -2,7 +2,7 @@
 //! models, and accepts new models from a training machine. See docs/SERVER.md.
 use anyhow::{bail, Context};
 use clap::Parser;
-use fairmark::publish::remote::TOKEN_ENV;
+use fairmark::registry::TOKEN_ENV;
 use fairmark_server::{serve, shutdown_signal, Config, DEFAULT_MAX_BODY_MB};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;

@@ -14,10 +14,10 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine as _;
-use fairmark::publish::{
-    load_from_parts, render_model_card, sha256_hex, ModelManifest, PublishError, MANIFEST_FILE,
-    MODEL_CARD_FILE,
-};
+use fairmark::model::manifest::{ModelManifest, MANIFEST_FILE, MODEL_CARD_FILE};
+use fairmark::model::weights::{load_from_parts, sha256_hex};
+use fairmark::model::ModelError;
+use fairmark::publish::render_model_card;
 use http_body_util::BodyExt;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -135,7 +135,7 @@ fn check(name: &str, body: &[u8]) -> ApiResult<Checked> {
     let text = serde_json::to_string_pretty(&body.manifest)
         .map_err(|e| ApiError::bad_request(format!("manifest: {e}")))?;
     let manifest = load_from_parts(&text, &weights).map_err(|e| match e {
-        PublishError::HashMismatch { .. } | PublishError::SizeMismatch { .. } => ApiError::new(
+        ModelError::HashMismatch { .. } | ModelError::SizeMismatch { .. } => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             format!("the weights do not match the manifest: {e}"),
         ),

@@ -13,7 +13,7 @@
 //!
 //! Hidden directories are never listed or served. Publishes of one name are
 //! serialised by the caller (see `publish.rs`), so two never race on a swap.
-use fairmark::publish::remote::valid_model_name;
+use fairmark::registry::valid_model_name;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};

@@ -1,7 +1,8 @@
 //! Publish → list → download round trip, replace, and the read-only API.
 mod common;
 use common::*;
-use fairmark::publish::{load_dir, sha256_hex, MODEL_CARD_FILE};
+use fairmark::model::manifest::MODEL_CARD_FILE;
+use fairmark::model::weights::{load_dir, sha256_hex};
 
 #[test]
 fn publish_list_download_round_trip() {

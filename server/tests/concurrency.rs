@@ -2,7 +2,7 @@
 //! load test.
 mod common;
 use common::*;
-use fairmark::publish::{load_dir, sha256_hex};
+use fairmark::model::weights::{load_dir, sha256_hex};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

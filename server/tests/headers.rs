@@ -1,7 +1,7 @@
 //! The page and the wasm file come back with the right headers.
 mod common;
 use common::*;
-use fairmark::publish::sha256_hex;
+use fairmark::model::weights::sha256_hex;
 use fairmark_server::{CONTENT_SECURITY_POLICY, SECURITY_HEADERS};
 
 fn assert_security_headers(r: &Reply, what: &str) {

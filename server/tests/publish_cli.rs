@@ -3,8 +3,8 @@
 //! itself: the line it prints, /healthz, graceful exit on SIGTERM.
 mod common;
 use common::*;
-use fairmark::publish::remote::push_dir;
-use fairmark::publish::{load_dir, sha256_hex};
+use fairmark::model::weights::{load_dir, sha256_hex};
+use fairmark::registry::client::push_dir;
 
 #[test]
 fn a_committed_model_dir_is_published_and_listed_back() {
@@ -25,7 +25,10 @@ fn a_committed_model_dir_is_published_and_listed_back() {
     let list = get(&a, &format!("{url}/api/models"), &[]).json();
     assert_eq!(list["models"].as_array().unwrap().len(), 1);
     let model = &list["models"][0];
-    assert_eq!(model["manifest"], serde_json::to_value(&manifest).unwrap());
+    // Through the JSON text, as the server sends it: `to_value` would widen
+    // the config's f32 fields (0.05 → 0.05000000074505806).
+    let sent: serde_json::Value = serde_json::from_str(&manifest.to_json()).unwrap();
+    assert_eq!(model["manifest"], sent);
     let dl = get(
         &a,
         &format!("{url}{}", model["weights_url"].as_str().unwrap()),
@@ -56,7 +59,14 @@ fn a_committed_model_dir_is_published_and_listed_back() {
 
     // The server's refusals come back as the error.
     let e = push_dir(&dir, "ceph-unet-phantom", &url, "wrong").unwrap_err();
-    assert!(e.contains("401") && e.contains("wrong token"), "{e}");
+    assert!(
+        matches!(
+            e,
+            fairmark::registry::client::PushError::Refused { status: 401, .. }
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("wrong token"), "{e}");
 }
 
 #[cfg(unix)]

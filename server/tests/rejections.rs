@@ -2,7 +2,7 @@
 //! already published as it was.
 mod common;
 use common::*;
-use fairmark::publish::load_dir;
+use fairmark::model::weights::load_dir;
 use fairmark_server::{Config, RunningServer};
 
 #[test]
@@ -69,7 +69,7 @@ fn bad_publishes_are_refused_and_change_nothing() {
     // Content: sha256 mismatch, size mismatch, malformed manifests and bodies.
     let w = weights(12, 1000);
     let mut m = manifest_for("m", &w);
-    m.weights.sha256 = fairmark::publish::sha256_hex(b"something else");
+    m.weights.sha256 = fairmark::model::weights::sha256_hex(b"something else");
     let r = put_m(Some(TOKEN), &body_with(&m, &w));
     assert_eq!(r.status, 422);
     assert!(

@@ -74,7 +74,7 @@ pub fn run(a: AuditArgs) -> anyhow::Result<AuditReport> {
         privacy: !a.no_privacy,
         anatomy: a.anatomy.clone(),
     };
-    let cfg = options.config(&table).map_err(anyhow::Error::msg)?;
+    let cfg = options.config(&table)?;
     let report = audit(&table, &cfg)?;
     write_report(&report, &a.out, a.svg.as_deref())?;
     if !a.quiet {

@@ -4,8 +4,7 @@
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Distribution, Tensor};
 use clap::{Args, ValueEnum};
-use fairmark::model::detector::{Architecture, DetectorConfig};
-use fairmark::model::unet::UNetConfig;
+use fairmark::model::config::{Architecture, DetectorConfig, UNetConfig};
 use fairmark::model::Detector;
 use fairmark::train::losses::spatial_cross_entropy;
 use std::path::PathBuf;
@@ -43,7 +42,8 @@ pub struct BenchArgs {
 }
 
 pub fn run(a: BenchArgs) -> anyhow::Result<()> {
-    let (device, why) = super::device_for(&a.backend)?;
+    let runtime = super::runtime_for(&a.backend)?;
+    let (device, why) = (runtime.device, runtime.note);
     let cfg = DetectorConfig::new(
         Architecture::Unet,
         a.keypoints,
@@ -52,7 +52,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
             .with_base_width(a.width)
             .with_depth(a.depth),
     );
-    cfg.validate().map_err(anyhow::Error::msg)?;
+    cfg.validate()?;
     let train = a.mode == Mode::Train;
     let dev = if train {
         device.clone().autodiff()

@@ -81,11 +81,13 @@ pub fn run() -> anyhow::Result<()> {
     }
 }
 
-/// The device for `--backend auto|wgpu|cpu` and a sentence naming it.
-pub fn device_for(backend: &str) -> anyhow::Result<(burn::tensor::Device, String)> {
-    let choice = fairmark::backend::BackendChoice::parse(backend)
-        .ok_or_else(|| anyhow::anyhow!("--backend {backend:?}: expected auto, wgpu or cpu"))?;
-    fairmark::backend::select(choice).map_err(anyhow::Error::msg)
+/// The runtime for `--backend auto|wgpu|cpu`; says on stderr which was taken.
+pub fn runtime_for(backend: &str) -> anyhow::Result<fairmark::model::Runtime> {
+    use anyhow::Context;
+    let choice: fairmark::model::BackendChoice = backend.parse().context("--backend")?;
+    let runtime = fairmark::model::Runtime::select(choice).context("--backend")?;
+    eprintln!("backend: {}", runtime.note);
+    Ok(runtime)
 }
 
 /// `--split train|val|test|all` (`all` = no filter).

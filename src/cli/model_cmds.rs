@@ -1,17 +1,13 @@
 //! `fairmark eval`, `detect` and `publish`: thin shells over `train::inference`.
+use anyhow::Context;
 use clap::Args;
 use fairmark::data::formats::image_io::load_image;
-use fairmark::detect::{self, Engine, Pixels};
+use fairmark::detection::overlay::draw_overlay;
+use fairmark::detection::pipeline::{DetectOptions, Pixels};
 use fairmark::metrics::predictions::write_csv;
-use fairmark::publish::overlay::draw_overlay;
-use fairmark::train::inference::{audit_rows, load_model, predict_dataset, publish_run};
+use fairmark::publish::run::publish_run;
+use fairmark::train::inference::{audit_rows, load_landmarker, predict_dataset};
 use std::path::PathBuf;
-
-fn device(backend: &str) -> anyhow::Result<burn::tensor::Device> {
-    let (d, why) = super::device_for(backend)?;
-    eprintln!("backend: {why}");
-    Ok(d)
-}
 
 #[derive(Args)]
 pub struct EvalArgs {
@@ -39,22 +35,20 @@ pub struct EvalArgs {
 }
 
 pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
-    let device = device(&a.backend)?;
-    let (spec, model, _) = load_model(&a.model, &device).map_err(anyhow::Error::msg)?;
+    let model = load_landmarker(&a.model, super::runtime_for(&a.backend)?)?;
     let split = super::split_arg(&a.split)?;
-    let (rows, attrs) = predict_dataset(&model, &spec, &a.data, split, !a.no_attributes, &device)
-        .map_err(anyhow::Error::msg)?;
+    let (rows, attrs) = predict_dataset(&model, &a.data, split, !a.no_attributes)?;
     fairmark::io::write_atomic(&a.out, write_csv(&rows, &attrs).as_bytes())?;
     eprintln!(
         "predictions: {} ({} images)",
         a.out.display(),
-        rows.len() / spec.detector.n_landmarks
+        rows.len() / model.spec().config.detector.n_landmarks
     );
     if attrs.is_empty() {
         eprintln!("no attribute columns: no fairness audit");
         return Ok(());
     }
-    let report = audit_rows(&rows, &attrs, &spec, a.rounds, 0).map_err(anyhow::Error::msg)?;
+    let report = audit_rows(&rows, &attrs, model.spec(), a.rounds, 0)?;
     let path = a
         .report
         .unwrap_or_else(|| a.out.with_file_name("report.json"));
@@ -88,52 +82,38 @@ pub struct DetectArgs {
 
 pub fn detect(a: DetectArgs) -> anyhow::Result<()> {
     let img = load_image(&a.image)?;
-    let (device, why) = super::device_for(&a.backend)?;
-    eprintln!("backend: {why}");
-    let (spec, model, _) = load_model(&a.model, &device).map_err(anyhow::Error::msg)?;
-    let attrs = spec
-        .attributes
-        .parse_pairs(&a.attrs)
-        .map_err(anyhow::Error::msg)?;
-    let engine = Engine {
-        model: &model,
-        spec: &spec,
-        device: &device,
-        backend: if why.starts_with("CPU") {
-            "cpu"
-        } else {
-            "wgpu"
-        },
-        gpu: None,
+    let model = load_landmarker(&a.model, super::runtime_for(&a.backend)?)?;
+    let mut attributes = std::collections::BTreeMap::new();
+    for pair in &a.attrs {
+        let (k, v) = pair
+            .split_once('=')
+            .ok_or_else(|| fairmark::model::attributes::AttributeError::Syntax(pair.clone()))?;
+        attributes.insert(k.trim().to_string(), v.trim().to_string());
+    }
+    let options = DetectOptions {
+        attributes,
+        mm_per_px: a.mm_per_px,
+        image_name: Some(a.image.display().to_string()),
     };
-    let det = futures_lite::future::block_on(detect::detect(
-        &engine,
-        Pixels::Grey(&img),
-        &attrs,
-        a.mm_per_px,
-    ))
-    .map_err(anyhow::Error::msg)?;
-    let mut result = serde_json::to_value(&det)?;
-    result["image"] = a.image.display().to_string().into();
-    result["model"] = a.model.display().to_string().into();
-    result["attributes"] = serde_json::to_value(&a.attrs)?;
-    fairmark::io::write_atomic(&a.out, serde_json::to_string_pretty(&result)?.as_bytes())?;
+    let det = futures_lite::future::block_on(model.detect(Pixels::Grey(&img), &options))
+        .with_context(|| format!("detecting on {}", a.image.display()))?;
+    // The document as the core made it: the browser writes the same one.
+    fairmark::io::write_atomic(&a.out, serde_json::to_string_pretty(&det)?.as_bytes())?;
+    let t = &det.timings_ms;
     eprintln!(
         "landmarks: {} ({:.1} ms: preprocess {:.1}, forward {:.1}, decode {:.1})",
         a.out.display(),
-        det.timings_ms.total,
-        det.timings_ms.preprocess,
-        det.timings_ms.forward,
-        det.timings_ms.decode
+        t.total,
+        t.preprocess,
+        t.forward,
+        t.decode
     );
-    let points: Vec<[f64; 2]> = det.landmarks.iter().map(|l| [l.x, l.y]).collect();
-    let mm_per_px = det.mm_per_px;
     if let Some(path) = &a.overlay {
         let drawn = draw_overlay(
             &img,
-            &points,
-            &spec.landmark_names,
-            mm_per_px.map(|m| 1.0 / m),
+            &det.points(),
+            &model.spec().landmark_names,
+            det.mm_per_px.map(|m| 1.0 / m),
         );
         let mut png = Vec::new();
         drawn.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
@@ -166,11 +146,11 @@ pub struct PublishArgs {
 
 /// Uploads a model directory to the server at `url`, token from the environment.
 fn upload(dir: &std::path::Path, name: &str, url: &str, token: &str) -> anyhow::Result<()> {
-    use fairmark::publish::remote;
+    use fairmark::registry::client as remote;
     if remote::is_plain_http_to_remote(url) {
         eprintln!("warning: {url} is plain http: the token and the weights cross the network unencrypted (use https)");
     }
-    let reply = remote::push_dir(dir, name, url, token).map_err(anyhow::Error::msg)?;
+    let reply = remote::push_dir(dir, name, url, token)?;
     let weights = reply.model["weights_url"].as_str().unwrap_or("");
     eprintln!(
         "uploaded {name} to {} ({}): weights at {}{weights}",
@@ -205,21 +185,21 @@ fn today() -> String {
 
 pub fn publish(a: PublishArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
-        !a.name.is_empty()
-            && a.name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
-        "--name {:?}: use letters, digits, '-' and '_'",
+        fairmark::registry::valid_model_name(&a.name),
+        "--name {:?}: use 1 to 128 letters, digits, '-' and '_'",
         a.name
     );
     // The token is checked before the (long) evaluation, not after.
     let token = match &a.to {
-        Some(_) => Some(std::env::var(fairmark::publish::remote::TOKEN_ENV).map_err(|_| {
+        Some(_) => Some(std::env::var(fairmark::registry::TOKEN_ENV).map_err(|_| {
             anyhow::anyhow!("--to needs the server's publishing token in the environment variable FAIRMARK_TOKEN")
         })?),
         None => None,
     };
-    if a.run.join(fairmark::publish::MANIFEST_FILE).is_file() {
+    if a.run
+        .join(fairmark::model::manifest::MANIFEST_FILE)
+        .is_file()
+    {
         let (Some(url), Some(token)) = (&a.to, &token) else {
             anyhow::bail!(
                 "{} is already a published model; give --to URL to upload it",
@@ -228,11 +208,10 @@ pub fn publish(a: PublishArgs) -> anyhow::Result<()> {
         };
         return upload(&a.run, &a.name, url, token);
     }
-    let device = device(&a.backend)?;
+    let runtime = super::runtime_for(&a.backend)?;
     let out = a.models.join(&a.name);
     let created = a.created.unwrap_or_else(today);
-    let (manifest, report) =
-        publish_run(&a.run, &a.name, &out, &created, &device).map_err(anyhow::Error::msg)?;
+    let (manifest, report) = publish_run(&a.run, &a.name, &out, &created, runtime)?;
     print!("{}", fairmark::metrics::text_table::render(&report));
     eprintln!(
         "published {} ({} bytes, sha256 {}…) to {}",

@@ -2,12 +2,9 @@
 //! prediction CSVs (each audited here with the library's audit).
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use fairmark::metrics::grouping::Grouping;
-use fairmark::metrics::paired::{paired_dp_test, PairedDpTest, PairedHoldout};
-use fairmark::metrics::privacy::{privacy_attack, PrivacyConfig, PrivacyResult};
-use fairmark::metrics::{audit, AuditOptions, AuditReport, PredictionTable};
+use fairmark::metrics::PredictionTable;
 use fairmark::results::accuracy_table::{self, AccuracyRow};
-use fairmark::results::{dp_chart, holdouts};
+use fairmark::results::{dp_chart, study};
 use std::path::{Path, PathBuf};
 
 #[derive(Subcommand)]
@@ -90,25 +87,6 @@ fn named_paths(spec: &str) -> anyhow::Result<(String, Vec<PathBuf>)> {
     ))
 }
 
-fn audited(
-    table: &PredictionTable,
-    attr: &str,
-    thresholds: &[f64],
-    rounds: usize,
-    seed: u64,
-) -> anyhow::Result<AuditReport> {
-    let options = AuditOptions {
-        attributes: vec![attr.to_string()],
-        rounds,
-        seed,
-        thresholds_mm: thresholds.to_vec(),
-        privacy: false,
-        ..AuditOptions::default()
-    };
-    let cfg = options.config(table).map_err(anyhow::Error::msg)?;
-    Ok(audit(table, &cfg)?)
-}
-
 fn accuracy(a: AccuracyArgs) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     for spec in &a.models {
@@ -120,8 +98,8 @@ fn accuracy(a: AccuracyArgs) -> anyhow::Result<()> {
         let row = match &a.attr {
             Some(attr) => {
                 // One round: this table uses no resampling.
-                let report = audited(&table, attr, &a.thresholds, 1, 0)?;
-                AccuracyRow::from_report(&name, &report, attr).map_err(anyhow::Error::msg)?
+                let report = study::audit_for(&table, attr, &a.thresholds, 1, 0)?;
+                AccuracyRow::from_report(&name, &report, attr)?
             }
             None => {
                 let th = if a.thresholds.is_empty() {
@@ -134,108 +112,36 @@ fn accuracy(a: AccuracyArgs) -> anyhow::Result<()> {
         };
         rows.push(row);
     }
-    let md =
-        accuracy_table::accuracy_table(&rows, a.attr.as_deref()).map_err(anyhow::Error::msg)?;
+    let md = accuracy_table::accuracy_table(&rows, a.attr.as_deref())?;
     fairmark::io::write_atomic(&a.out, md.as_bytes())?;
     print!("{md}");
     Ok(())
 }
 
-/// The privacy attack on `attr`: on all images, then within each group of
-/// every other attribute (the fairness paper's "filtered attribute").
-fn privacy_rows(table: &PredictionTable, attr: &str, seed: u64) -> Vec<PrivacyResult> {
-    let cfg = PrivacyConfig {
-        seed,
-        ..PrivacyConfig::default()
-    };
-    let mut out = Vec::new();
-    let mut attempt = |t: &PredictionTable, filter: Option<String>| {
-        let run = Grouping::from_attribute(t, attr)
-            .and_then(|g| privacy_attack(t, &g, &cfg))
-            .map(|mut r| {
-                r.filter = filter.clone();
-                r
-            });
-        match run {
-            Ok(r) => out.push(r),
-            Err(e) => eprintln!("privacy attack on {attr} ({filter:?}) skipped: {e}"),
-        }
-    };
-    attempt(table, None);
-    for other in table.attr_names.iter().filter(|n| *n != attr) {
-        let Ok(g) = Grouping::from_attribute(table, other) else {
-            continue;
-        };
-        for group in &g.groups {
-            if let Ok(t) = table.filter(other, group) {
-                attempt(&t, Some(format!("{other}={group}")));
-            }
-        }
-    }
-    out
-}
-
 fn holdout_summary(a: HoldoutArgs) -> anyhow::Result<()> {
-    let mut tables: Vec<(String, Vec<PredictionTable>)> = Vec::new();
+    let mut models: Vec<(String, Vec<PredictionTable>)> = Vec::new();
     for spec in &a.models {
         let (name, paths) = named_paths(spec)?;
         let t = paths
             .iter()
             .map(|p| read_table(p))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        tables.push((name, t));
+        models.push((name, t));
     }
-    let mut summaries = Vec::new();
-    for (name, ts) in &tables {
-        eprintln!("auditing {name}: {} hold-out(s)", ts.len());
-        let mut reports = Vec::new();
-        let mut privacy = Vec::new();
-        for (h, t) in ts.iter().enumerate() {
-            let seed = a.seed + h as u64;
-            reports.push(audited(t, &a.attr, &[], a.rounds, seed)?);
-            privacy.push(privacy_rows(t, &a.attr, seed));
-        }
-        summaries.push(
-            holdouts::summarise(name, &reports, &privacy, &a.attr).map_err(anyhow::Error::msg)?,
-        );
+    let study = study::holdout_study(&models, &a.attr, a.rounds, a.seed, |name| {
+        eprintln!("auditing {name}")
+    })?;
+    for why in &study.skipped {
+        eprintln!("{why}");
     }
-    // Every pair, later model against earlier one, on the hold-outs both have.
-    let mut tests: Vec<(String, PairedDpTest)> = Vec::new();
-    for (i, (ref_name, ref_tables)) in tables.iter().enumerate() {
-        for (name, ts) in &tables[i + 1..] {
-            let pairs: Vec<PairedHoldout> = ts
-                .iter()
-                .zip(ref_tables)
-                .map(|(a, b)| PairedHoldout { a, b })
-                .collect();
-            let t = paired_dp_test(&pairs, &a.attr, 2.0, a.rounds, a.seed)
-                .with_context(|| format!("comparing {name} with {ref_name}"))?;
-            tests.push((format!("{name} vs {ref_name}"), t));
-        }
-    }
-    let md = format!(
-        "### Models ({attr})\n\n{}\n### Paired permutation tests of DP ({attr}; for \"A vs B\" the difference is DP of A − DP of B, negative: A is fairer)\n\n{}\n### Per keypoint ({attr}; ★n: flagged in n hold-outs)\n\n{}\n### Privacy attack (target: {attr})\n\n{}",
-        holdouts::models_markdown(&summaries),
-        holdouts::tests_markdown(&tests),
-        holdouts::keypoints_markdown(&summaries, &tests),
-        holdouts::privacy_markdown(&summaries),
-        attr = a.attr,
-    );
+    let md = study.markdown();
     std::fs::create_dir_all(&a.out)?;
     fairmark::io::write_atomic(&a.out.join("summary.md"), md.as_bytes())?;
-    let json = serde_json::json!({
-        "schema": "fairmark.holdouts/1",
-        "attribute": a.attr,
-        "rounds": a.rounds,
-        "seed": a.seed,
-        "models": summaries,
-        "paired_tests": tests.iter().map(|(n, t)| serde_json::json!({"comparison": n, "test": t})).collect::<Vec<_>>(),
-    });
     fairmark::io::write_atomic(
         &a.out.join("holdouts.json"),
-        serde_json::to_string_pretty(&json)?.as_bytes(),
+        serde_json::to_string_pretty(&study)?.as_bytes(),
     )?;
-    let svg = dp_chart::dp_compare_svg(&summaries, &a.title).map_err(anyhow::Error::msg)?;
+    let svg = dp_chart::dp_compare_svg(&study.models, &a.title)?;
     fairmark::io::write_atomic(&a.out.join("dp.svg"), svg.as_bytes())?;
     print!("{md}");
     eprintln!(

@@ -113,8 +113,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
             "--method groupdro fine-tunes a trained baseline: pass --init runs/<unet run>"
         );
     }
-    let (device, why) = super::device_for(&a.backend)?;
-    eprintln!("backend: {why}");
+    let device = super::runtime_for(&a.backend)?.device;
     let mut cfg = TrainConfig::new(method);
     cfg.epochs = a.epochs;
     cfg.batch_size = a.batch;
@@ -193,8 +192,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
                 }
             }
         },
-    )
-    .map_err(anyhow::Error::msg)?;
+    )?;
     bar.finish_and_clear();
     eprintln!(
         "{} epochs done{}{}; best val MRE {}; run: {}",

@@ -108,11 +108,22 @@ impl Anatomy {
     /// Success radii conventionally reported for this anatomy, in mm.
     pub fn default_thresholds_mm(self) -> Vec<f64> {
         match self {
-            Self::Ceph => vec![2.0, 2.5, 3.0, 4.0],
-            Self::Hand => vec![2.0, 4.0, 10.0],
+            Self::Ceph => CEPH_THRESHOLDS_MM.to_vec(),
+            Self::Hand => HAND_THRESHOLDS_MM.to_vec(),
         }
     }
+
+    /// [`Anatomy::default_thresholds_mm`] of an optional anatomy; the
+    /// cephalometric radii when none is known (the literature's default).
+    pub fn thresholds_mm_or_default(anatomy: Option<Self>) -> Vec<f64> {
+        anatomy.map_or_else(|| CEPH_THRESHOLDS_MM.to_vec(), Self::default_thresholds_mm)
+    }
 }
+
+/// SDR radii of the ISBI 2015 challenge (and the default for unknown anatomy).
+pub const CEPH_THRESHOLDS_MM: [f64; 4] = [2.0, 2.5, 3.0, 4.0];
+/// SDR radii of the hand literature (Payer et al.).
+pub const HAND_THRESHOLDS_MM: [f64; 3] = [2.0, 4.0, 10.0];
 
 impl std::fmt::Display for Anatomy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

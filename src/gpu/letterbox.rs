@@ -53,20 +53,20 @@ impl GpuLetterbox {
         width: usize,
         height: usize,
         lb: &Letterbox,
-    ) -> Result<GreyImage, String> {
-        let channels = channels_of(pixels.len(), width, height).map_err(|e| e.to_string())?;
+    ) -> Result<GreyImage, ShaderError> {
+        let channels = channels_of(pixels.len(), width, height)?;
         if (lb.src_w, lb.src_h) != (width, height) {
-            return Err(format!(
+            return Err(ShaderError::Input(format!(
                 "letterbox made for {}x{}, image is {width}x{height}",
                 lb.src_w, lb.src_h
-            ));
+            )));
         }
         let limit = self.device.limits().max_storage_buffer_binding_size;
         let src_bytes = pixels.len().next_multiple_of(4) as u64;
         if src_bytes > limit {
-            return Err(format!(
+            return Err(ShaderError::Input(format!(
                 "image of {src_bytes} bytes exceeds the GPU's storage-buffer limit of {limit} bytes"
-            ));
+            )));
         }
         let f = lb.box_factor();
         let params: [u32; 12] = [
@@ -142,14 +142,26 @@ impl GpuLetterbox {
         self.queue.submit([encoder.finish()]);
 
         let data = read_back(&self.device, &staging).await?;
-        GreyImage::new(lb.dst_w, lb.dst_h, data).map_err(|e| e.to_string())
+        Ok(GreyImage::new(lb.dst_w, lb.dst_h, data)?)
     }
+}
+
+/// Why the shader path could not letterbox an image (the caller falls back
+/// on the CPU twin).
+#[derive(Debug, thiserror::Error)]
+pub enum ShaderError {
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
+    #[error("{0}")]
+    Input(String),
+    #[error("GPU read-back failed: {0}")]
+    ReadBack(String),
 }
 
 /// Maps a `MAP_READ` buffer and returns its f32 contents. In the browser the
 /// map callback comes from the event loop (never block there); natively the
 /// device is polled until the copy is done.
-async fn read_back(device: &wgpu::Device, staging: &wgpu::Buffer) -> Result<Vec<f32>, String> {
+async fn read_back(device: &wgpu::Device, staging: &wgpu::Buffer) -> Result<Vec<f32>, ShaderError> {
     let (tx, rx) = async_channel::bounded(1);
     let slice = staging.slice(..);
     slice.map_async(wgpu::MapMode::Read, move |r| {
@@ -158,17 +170,17 @@ async fn read_back(device: &wgpu::Device, staging: &wgpu::Buffer) -> Result<Vec<
     #[cfg(not(target_family = "wasm"))]
     device
         .poll(wgpu::PollType::wait_indefinitely())
-        .map_err(|e| format!("GPU poll failed: {e}"))?;
+        .map_err(|e| ShaderError::ReadBack(format!("poll: {e}")))?;
     #[cfg(target_family = "wasm")]
     let _ = device;
     rx.recv()
         .await
-        .map_err(|_| "GPU read-back was dropped".to_string())?
-        .map_err(|e| format!("GPU read-back failed: {e}"))?;
+        .map_err(|_| ShaderError::ReadBack("the map callback was dropped".into()))?
+        .map_err(|e| ShaderError::ReadBack(e.to_string()))?;
     let data = {
         let view = slice
             .get_mapped_range()
-            .map_err(|e| format!("GPU read-back failed: {e}"))?;
+            .map_err(|e| ShaderError::ReadBack(e.to_string()))?;
         view.chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect()

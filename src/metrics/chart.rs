@@ -9,6 +9,7 @@
 //! page's Content-Security-Policy (`style-src 'self'`) forbids and which does
 //! not exist in a Web Worker. Text here is positioned with `text-anchor`, so
 //! nothing needs measuring and the output is the same on every target.
+use super::error::MetricsError;
 use super::report::{AuditReport, KeypointReport, JOINT};
 use std::fmt::Write;
 
@@ -21,13 +22,15 @@ const RIGHT: f64 = 20.0;
 const TOP: f64 = 40.0;
 const BOTTOM: f64 = 45.0;
 
-pub fn dp_chart_svg(report: &AuditReport) -> Result<String, String> {
+pub fn dp_chart_svg(report: &AuditReport) -> Result<String, MetricsError> {
     let mut panels: Vec<String> = report.attributes.clone();
     if report.attributes.len() > 1 {
         panels.push(JOINT.to_string());
     }
     if panels.is_empty() || report.n_keypoints == 0 {
-        return Err("the report has no attribute or no keypoint to chart".into());
+        return Err(MetricsError::Invalid(
+            "the report has no attribute or no keypoint to chart".into(),
+        ));
     }
     let width = (LEFT + RIGHT + 22.0 * report.n_keypoints as f64).max(640.0);
     let height = PANEL_H * panels.len() as f64;

@@ -1,6 +1,7 @@
 //! What a user chooses for an audit (CLI flags, or an options object from
 //! JavaScript) turned into an [`AuditConfig`] for a given predictions table:
 //! one place for the defaults, so the CLI and the browser give the same report.
+use super::error::MetricsError;
 use super::privacy::PrivacyConfig;
 use super::report::{AuditConfig, RenWeights};
 use super::PredictionTable;
@@ -48,13 +49,12 @@ impl Default for AuditOptions {
 
 impl AuditOptions {
     /// The audit configuration for `table`, or an error naming the bad option.
-    pub fn config(&self, table: &PredictionTable) -> Result<AuditConfig, String> {
+    pub fn config(&self, table: &PredictionTable) -> Result<AuditConfig, MetricsError> {
         let anatomy = match self.anatomy.as_deref() {
             Some("none") => None,
-            Some(s) => Some(
-                Anatomy::parse(s)
-                    .ok_or_else(|| format!("unknown anatomy {s:?} (ceph, hand or none)"))?,
-            ),
+            Some(s) => Some(Anatomy::parse(s).ok_or_else(|| {
+                MetricsError::Invalid(format!("unknown anatomy {s:?} (ceph, hand or none)"))
+            })?),
             None => [Anatomy::Ceph, Anatomy::Hand]
                 .into_iter()
                 .find(|an| an.n_landmarks() == table.n_keypoints),
@@ -64,14 +64,16 @@ impl AuditOptions {
                 Some((k, v)) if !k.is_empty() && !v.is_empty() => {
                     Some((k.to_string(), v.to_string()))
                 }
-                _ => return Err(format!("filter {f:?}: expected ATTR=GROUP, e.g. sex=F")),
+                _ => {
+                    return Err(MetricsError::Invalid(format!(
+                        "filter {f:?}: expected ATTR=GROUP, e.g. sex=F"
+                    )))
+                }
             },
             None => None,
         };
         let thresholds_mm = if self.thresholds_mm.is_empty() {
-            anatomy
-                .map(Anatomy::default_thresholds_mm)
-                .unwrap_or_else(|| vec![2.0, 2.5, 3.0, 4.0])
+            Anatomy::thresholds_mm_or_default(anatomy)
         } else {
             self.thresholds_mm.clone()
         };
@@ -80,13 +82,18 @@ impl AuditOptions {
             .chain([&self.dp_threshold_mm])
             .find(|t| !(t.is_finite() && **t > 0.0))
         {
-            return Err(format!("thresholds must be positive mm, got {t}"));
+            return Err(MetricsError::Invalid(format!(
+                "thresholds must be positive mm, got {t}"
+            )));
         }
         if self.rounds == 0 {
-            return Err("rounds must be at least 1".into());
+            return Err(MetricsError::Invalid("rounds must be at least 1".into()));
         }
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
-            return Err(format!("alpha must be in (0, 1), got {}", self.alpha));
+            return Err(MetricsError::Invalid(format!(
+                "alpha must be in (0, 1), got {}",
+                self.alpha
+            )));
         }
         Ok(AuditConfig {
             attributes: self.attributes.clone(),
@@ -102,6 +109,7 @@ impl AuditOptions {
             }),
             privacy_filter,
             keypoint_names: anatomy.map(Anatomy::landmark_names),
+            anatomy,
         })
     }
 }
@@ -133,7 +141,7 @@ mod tests {
     #[test]
     fn bad_options_are_named() {
         let t = table(3);
-        let bad = |o: AuditOptions| o.config(&t).unwrap_err();
+        let bad = |o: AuditOptions| o.config(&t).unwrap_err().to_string();
         assert!(bad(AuditOptions {
             filter: Some("sex".into()),
             ..Default::default()

@@ -138,17 +138,7 @@ impl PredictionTable {
         let attr_cols: Vec<usize> = (0..headers.len()).filter(|c| !idx.contains(c)).collect();
         let attr_names: Vec<String> = attr_cols.iter().map(|&c| headers[c].to_string()).collect();
 
-        struct ImageAcc {
-            mm_per_px: f64,
-            attrs: Vec<Option<String>>,
-            errors: BTreeMap<usize, (f64, usize)>,
-            first_line: usize,
-        }
-        let mut order: Vec<String> = Vec::new();
-        let mut acc: HashMap<String, ImageAcc> = HashMap::new();
-        let mut warnings = Vec::new();
-        let mut max_kp = 0usize;
-
+        let mut acc = Accumulator::new(source_name, attr_names);
         for rec in rdr.records() {
             let rec = rec.map_err(|e| err(None, e.to_string()))?;
             let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
@@ -156,10 +146,6 @@ impl PredictionTable {
                 continue;
             }
             let get = |c: usize| rec.get(c).unwrap_or("");
-            let image = get(idx[0]).to_string();
-            if image.is_empty() {
-                return Err(err(Some(line), "empty image name".into()));
-            }
             let kp_text = get(idx[1]);
             let keypoint: usize = kp_text.parse().ok().filter(|&k| k >= 1).ok_or_else(|| {
                 err(
@@ -169,86 +155,174 @@ impl PredictionTable {
             })?;
             let num = |j: usize| -> Result<f64> {
                 let v = get(idx[j]);
-                let x: f64 = v.parse().map_err(|_| {
+                v.parse().map_err(|_| {
                     err(
                         Some(line),
                         format!("column {}: {v:?} is not a number", REQUIRED_COLUMNS[j]),
                     )
-                })?;
-                if !x.is_finite() {
-                    return Err(err(
-                        Some(line),
-                        format!("column {}: {v:?} is not finite", REQUIRED_COLUMNS[j]),
-                    ));
-                }
-                Ok(x)
+                })
             };
-            let (xp, yp, xt, yt, mm) = (num(2)?, num(3)?, num(4)?, num(5)?, num(6)?);
-            if mm <= 0.0 {
-                return Err(err(Some(line), format!("mm_per_px must be > 0, got {mm}")));
-            }
+            let row = PredictionRow {
+                image: get(idx[0]).to_string(),
+                keypoint,
+                pred: [num(2)?, num(3)?],
+                truth: [num(4)?, num(5)?],
+                mm_per_px: num(6)?,
+            };
             let attrs: Vec<Option<String>> = attr_cols
                 .iter()
                 .map(|&c| Some(get(c).to_string()).filter(|s| !s.is_empty()))
                 .collect();
-            let e = ((xp - xt).powi(2) + (yp - yt).powi(2)).sqrt() * mm;
-            let entry = acc.entry(image.clone()).or_insert_with(|| {
-                order.push(image.clone());
-                ImageAcc {
-                    mm_per_px: mm,
-                    attrs: attrs.clone(),
-                    errors: BTreeMap::new(),
-                    first_line: line,
-                }
-            });
-            if (entry.mm_per_px - mm).abs() > 1e-9 * mm.max(1.0) {
-                return Err(err(
-                    Some(line),
-                    format!(
-                        "image {image}: mm_per_px {mm} differs from {} on line {}",
-                        entry.mm_per_px, entry.first_line
-                    ),
-                ));
-            }
-            if entry.attrs != attrs {
-                return Err(err(
-                    Some(line),
-                    format!(
-                        "image {image}: attributes differ from line {}",
-                        entry.first_line
-                    ),
-                ));
-            }
-            if let Some(&(prev, prev_line)) = entry.errors.get(&keypoint) {
-                if (prev - e).abs() > 1e-9 {
-                    return Err(err(
-                        Some(line),
-                        format!("image {image}, keypoint {keypoint}: duplicate row disagrees with line {prev_line}"),
-                    ));
-                }
-                warnings.push(format!(
-                    "{source_name}, line {line}: duplicate row for image {image}, keypoint {keypoint} (same values as line {prev_line}); ignored"
-                ));
-                continue;
-            }
-            entry.errors.insert(keypoint, (e, line));
-            max_kp = max_kp.max(keypoint);
+            acc.push(&row, attrs, line)?;
         }
-        if order.is_empty() {
-            return Err(err(None, "no prediction rows".into()));
-        }
+        acc.finish()
+    }
 
-        let mut table = Self {
+    /// The table of prediction rows held in memory (what `eval` predicted),
+    /// with the same checks as [`PredictionTable::parse_csv`] and no detour
+    /// through CSV text. Empty attribute values are unknown.
+    pub fn from_rows(
+        source_name: &str,
+        rows: &[LabelledRow],
+        attr_names: &[String],
+    ) -> Result<Self> {
+        let mut acc = Accumulator::new(source_name, attr_names.to_vec());
+        for (i, (row, attrs)) in rows.iter().enumerate() {
+            if attrs.len() != attr_names.len() {
+                return Err(MetricsError::format(
+                    source_name,
+                    Some(i + 1),
+                    format!(
+                        "{} attribute values for {} attribute columns",
+                        attrs.len(),
+                        attr_names.len()
+                    ),
+                ));
+            }
+            let attrs = attrs
+                .iter()
+                .map(|a| Some(a.clone()).filter(|s| !s.is_empty()))
+                .collect();
+            acc.push(row, attrs, i + 1)?;
+        }
+        acc.finish()
+    }
+}
+
+/// Rows of one image, gathered until every keypoint is there.
+struct ImageAcc {
+    mm_per_px: f64,
+    attrs: Vec<Option<String>>,
+    errors: BTreeMap<usize, (f64, usize)>,
+    first_line: usize,
+}
+
+/// Builds a [`PredictionTable`] row by row, checking each (finite numbers,
+/// positive spacing, one spacing and one set of attributes per image, no
+/// disagreeing duplicates). `line` numbers rows in errors.
+struct Accumulator<'a> {
+    source_name: &'a str,
+    attr_names: Vec<String>,
+    order: Vec<String>,
+    images: HashMap<String, ImageAcc>,
+    warnings: Vec<String>,
+    max_kp: usize,
+}
+
+impl<'a> Accumulator<'a> {
+    fn new(source_name: &'a str, attr_names: Vec<String>) -> Self {
+        Self {
+            source_name,
+            attr_names,
+            order: Vec::new(),
+            images: HashMap::new(),
+            warnings: Vec::new(),
+            max_kp: 0,
+        }
+    }
+
+    fn push(&mut self, row: &PredictionRow, attrs: Vec<Option<String>>, line: usize) -> Result<()> {
+        let source_name = self.source_name;
+        let err = |p: String| MetricsError::format(source_name, Some(line), p);
+        let image = &row.image;
+        if image.is_empty() {
+            return Err(err("empty image name".into()));
+        }
+        let keypoint = row.keypoint;
+        if keypoint == 0 {
+            return Err(err("keypoint 0 is not a 1-based keypoint number".into()));
+        }
+        let values = [
+            ("x_pred", row.pred[0]),
+            ("y_pred", row.pred[1]),
+            ("x_true", row.truth[0]),
+            ("y_true", row.truth[1]),
+            ("mm_per_px", row.mm_per_px),
+        ];
+        if let Some((name, v)) = values.iter().find(|(_, v)| !v.is_finite()) {
+            return Err(err(format!("column {name}: {v} is not finite")));
+        }
+        let mm = row.mm_per_px;
+        if mm <= 0.0 {
+            return Err(err(format!("mm_per_px must be > 0, got {mm}")));
+        }
+        let e = (row.pred[0] - row.truth[0]).hypot(row.pred[1] - row.truth[1]) * mm;
+        let order = &mut self.order;
+        let entry = self.images.entry(image.clone()).or_insert_with(|| {
+            order.push(image.clone());
+            ImageAcc {
+                mm_per_px: mm,
+                attrs: attrs.clone(),
+                errors: BTreeMap::new(),
+                first_line: line,
+            }
+        });
+        if (entry.mm_per_px - mm).abs() > 1e-9 * mm.max(1.0) {
+            return Err(err(format!(
+                "image {image}: mm_per_px {mm} differs from {} on line {}",
+                entry.mm_per_px, entry.first_line
+            )));
+        }
+        if entry.attrs != attrs {
+            return Err(err(format!(
+                "image {image}: attributes differ from line {}",
+                entry.first_line
+            )));
+        }
+        if let Some(&(prev, prev_line)) = entry.errors.get(&keypoint) {
+            if (prev - e).abs() > 1e-9 {
+                return Err(err(format!(
+                    "image {image}, keypoint {keypoint}: duplicate row disagrees with line {prev_line}"
+                )));
+            }
+            self.warnings.push(format!(
+                "{source_name}, line {line}: duplicate row for image {image}, keypoint {keypoint} (same values as line {prev_line}); ignored"
+            ));
+            return Ok(());
+        }
+        entry.errors.insert(keypoint, (e, line));
+        self.max_kp = self.max_kp.max(keypoint);
+        Ok(())
+    }
+
+    fn finish(self) -> Result<PredictionTable> {
+        let source_name = self.source_name;
+        let err = |p: String| MetricsError::format(source_name, None, p);
+        if self.order.is_empty() {
+            return Err(err("no prediction rows".into()));
+        }
+        let max_kp = self.max_kp;
+        let mut table = PredictionTable {
             images: Vec::new(),
             mm_per_px: Vec::new(),
             n_keypoints: max_kp,
             errors_mm: Vec::new(),
-            attr_names,
+            attr_names: self.attr_names,
             attrs: Vec::new(),
-            warnings,
+            warnings: self.warnings,
         };
-        for name in order {
-            let a = &acc[&name];
+        for name in self.order {
+            let a = &self.images[&name];
             if a.errors.len() != max_kp {
                 let missing: Vec<String> = (1..=max_kp)
                     .filter(|k| !a.errors.contains_key(k))
@@ -261,13 +335,13 @@ impl PredictionTable {
                 ));
                 continue;
             }
-            table.images.push(name.clone());
             table.mm_per_px.push(a.mm_per_px);
             table.attrs.push(a.attrs.clone());
             table.errors_mm.extend(a.errors.values().map(|v| v.0));
+            table.images.push(name);
         }
         if table.images.is_empty() {
-            return Err(err(None, format!("no image has all {max_kp} keypoints")));
+            return Err(err(format!("no image has all {max_kp} keypoints")));
         }
         Ok(table)
     }
@@ -415,7 +489,7 @@ mod tests {
         );
         assert_eq!(
             err_of(&format!("{HEAD}a,1,0,0,0,0,0.1,F\na,2,NaN,0,0,0,0.1,F\n")),
-            "p.csv, line 3: column x_pred: \"NaN\" is not finite"
+            "p.csv, line 3: column x_pred: NaN is not finite"
         );
         assert_eq!(
             err_of(&format!("{HEAD}a,1,zero,0,0,0,0.1,F\n")),
@@ -465,10 +539,18 @@ mod tests {
             },
             vec!["adult".to_string()],
         )];
-        let text = write_csv(&rows, &["age_group".to_string()]);
+        let names = ["age_group".to_string()];
+        let text = write_csv(&rows, &names);
         let t = PredictionTable::parse_csv("w", &text).unwrap();
         assert!((t.errors_mm[0] - 0.5).abs() < 1e-12);
         assert_eq!(t.attr_names, vec!["age_group"]);
+        // The same table without the detour through text.
+        assert_eq!(PredictionTable::from_rows("w", &rows, &names).unwrap(), t);
+        let mut bad = rows.clone();
+        bad[0].0.pred[0] = f64::NAN;
+        let e = PredictionTable::from_rows("w", &bad, &names).unwrap_err();
+        assert!(e.to_string().contains("x_pred: NaN is not finite"), "{e}");
+        assert!(PredictionTable::from_rows("w", &rows, &[]).is_err());
     }
 
     #[test]

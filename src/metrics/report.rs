@@ -46,13 +46,16 @@ pub struct AuditConfig {
     pub privacy_filter: Option<(String, String)>,
     /// Keypoint names; "KP<n>" when absent.
     pub keypoint_names: Option<Vec<String>>,
+    /// The anatomy the predictions are of, when known (reported, so that a
+    /// reader such as the page need not guess it from the keypoint count).
+    pub anatomy: Option<crate::data::Anatomy>,
 }
 
 impl Default for AuditConfig {
     fn default() -> Self {
         Self {
             attributes: Vec::new(),
-            thresholds_mm: vec![2.0, 2.5, 3.0, 4.0],
+            thresholds_mm: crate::data::anatomy::CEPH_THRESHOLDS_MM.to_vec(),
             dp_threshold_mm: 2.0,
             rounds: 1000,
             seed: 0,
@@ -61,6 +64,7 @@ impl Default for AuditConfig {
             privacy: Some(PrivacyConfig::default()),
             privacy_filter: None,
             keypoint_names: None,
+            anatomy: None,
         }
     }
 }
@@ -124,6 +128,8 @@ pub struct AuditReport {
     pub seed: u64,
     pub alpha: f64,
     pub attributes: Vec<String>,
+    #[serde(default)]
+    pub anatomy: Option<crate::data::Anatomy>,
     pub overall: Overall,
     /// `groups.<attr>.<group>`; joint groups under `joint`.
     pub groups: IndexMap<String, IndexMap<String, AccuracySummary>>,
@@ -385,6 +391,7 @@ pub fn audit(table: &PredictionTable, cfg: &AuditConfig) -> Result<AuditReport> 
         rounds: cfg.rounds,
         seed: cfg.seed,
         alpha: cfg.alpha,
+        anatomy: cfg.anatomy,
         attributes: attrs,
         overall: Overall {
             mre_mm: overall_acc.mre_mm,

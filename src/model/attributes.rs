@@ -1,7 +1,23 @@
 //! The demographic attributes a model knows, in a fixed order, and their
 //! encoding as group indices (the group count of an attribute means unknown).
 use crate::data::Dataset;
+#[cfg(feature = "model")]
 use burn::tensor::{Device, Int, Tensor, TensorData};
+
+/// An attribute value a model does not know, or a malformed `NAME=GROUP`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AttributeError {
+    #[error("attribute {0:?}: expected NAME=GROUP, e.g. age_group=adolescent")]
+    Syntax(String),
+    #[error("unknown attribute {name:?}; this model knows: {known}")]
+    UnknownAttribute { name: String, known: String },
+    #[error("attribute {attribute}: unknown group {group:?}; groups: {known}")]
+    UnknownGroup {
+        attribute: String,
+        group: String,
+        known: String,
+    },
+}
 
 /// The attributes a model knows: names and groups, in a fixed order.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -56,12 +72,12 @@ impl AttributeSpace {
 impl AttributeSpace {
     /// Parses `name=group` pairs given by a user into indices, with errors that
     /// name the known attributes and groups.
-    pub fn parse_pairs(&self, pairs: &[String]) -> Result<Vec<usize>, String> {
+    pub fn parse_pairs(&self, pairs: &[String]) -> Result<Vec<usize>, AttributeError> {
         let mut map = std::collections::BTreeMap::new();
         for p in pairs {
-            let (k, v) = p.split_once('=').ok_or_else(|| {
-                format!("attribute {p:?}: expected NAME=GROUP, e.g. age_group=adolescent")
-            })?;
+            let (k, v) = p
+                .split_once('=')
+                .ok_or_else(|| AttributeError::Syntax(p.clone()))?;
             map.insert(k.trim().to_string(), v.trim().to_string());
         }
         self.parse_map(&map)
@@ -72,23 +88,24 @@ impl AttributeSpace {
     pub fn parse_map(
         &self,
         map: &std::collections::BTreeMap<String, String>,
-    ) -> Result<Vec<usize>, String> {
+    ) -> Result<Vec<usize>, AttributeError> {
         for (k, v) in map {
             let Some(a) = self.names.iter().position(|n| n == k) else {
-                return Err(format!(
-                    "unknown attribute {k:?}; this model knows: {}",
-                    if self.names.is_empty() {
+                return Err(AttributeError::UnknownAttribute {
+                    name: k.clone(),
+                    known: if self.names.is_empty() {
                         "none".into()
                     } else {
                         self.names.join(", ")
-                    }
-                ));
+                    },
+                });
             };
             if !self.groups[a].iter().any(|g| g == v) {
-                return Err(format!(
-                    "attribute {k}: unknown group {v:?}; groups: {}",
-                    self.groups[a].join(", ")
-                ));
+                return Err(AttributeError::UnknownGroup {
+                    attribute: k.clone(),
+                    group: v.clone(),
+                    known: self.groups[a].join(", "),
+                });
             }
         }
         Ok(self.indices(map))
@@ -97,6 +114,7 @@ impl AttributeSpace {
 
 /// `[B, n_a]` group indices as the model's attribute input (a model without
 /// attributes gets one dummy column).
+#[cfg(feature = "model")]
 pub fn attribute_tensor(indices: &[Vec<usize>], device: &Device) -> Tensor<2, Int> {
     let b = indices.len();
     let n_a = indices.first().map_or(1, |v| v.len().max(1));
@@ -133,10 +151,12 @@ mod tests {
         assert!(s
             .parse_pairs(&["age=old".into()])
             .unwrap_err()
+            .to_string()
             .contains("knows: age_group, sex"));
         assert!(s
             .parse_pairs(&["sex=X".into()])
             .unwrap_err()
+            .to_string()
             .contains("groups: F, M"));
         assert!(s.parse_pairs(&["sex".into()]).is_err());
     }

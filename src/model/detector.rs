@@ -7,44 +7,15 @@
 //!   prototype mining (Eq. 3) and an attribute head for the gradient
 //!   modulation (Sec. 2.3).
 use super::attribute_head::AttributeHead;
+pub use super::config::{Architecture, DetectorConfig};
 use super::identity_attention::{IdentityAttention, IdentityAttentionConfig};
 use super::mining::{MiningConfig, PrototypeMining};
 use super::prototypes::HolisticPrototypes;
-use super::unet::{resize, UNet, UNetConfig};
-use burn::config::Config;
+use super::unet::{resize, UNet};
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::tensor::ops::InterpolateMode;
 use burn::tensor::{Device, Int, Tensor};
-use serde::{Deserialize, Serialize};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Architecture {
-    Unet,
-    Idfopnet,
-}
-
-#[derive(Config, Debug)]
-pub struct DetectorConfig {
-    pub architecture: Architecture,
-    pub n_landmarks: usize,
-    /// Model input `[height, width]`; divisible by 2^depth.
-    pub input_size: [usize; 2],
-    pub backbone: UNetConfig,
-    /// Groups of each attribute the model knows (identity attention, attribute head).
-    #[config(default = "Vec::new()")]
-    pub groups_per_attribute: Vec<usize>,
-    #[config(default = true)]
-    pub identity_attention: bool,
-    #[config(default = true)]
-    pub mining: bool,
-    /// Attribute head for the penalty-based gradient modulation.
-    #[config(default = true)]
-    pub fair_opt: bool,
-    #[config(default = 4)]
-    pub n_heads: usize,
-}
 
 #[derive(Module, Debug)]
 pub struct Detector {
@@ -67,55 +38,8 @@ pub struct DetectorOutput {
 }
 
 impl DetectorConfig {
-    /// Channels D of the composite feature map F (idfopnet).
-    pub fn feature_channels(&self) -> usize {
-        (0..3.min(self.backbone.depth))
-            .map(|l| self.backbone.width(l))
-            .sum()
-    }
-
-    pub fn validate(&self) -> Result<(), String> {
-        let div = 1 << self.backbone.depth;
-        if self.input_size.iter().any(|s| *s == 0 || s % div != 0) {
-            return Err(format!(
-                "input size {:?} must be positive multiples of 2^depth = {div}",
-                self.input_size
-            ));
-        }
-        if self.n_landmarks == 0 {
-            return Err("the detector needs at least one landmark".into());
-        }
-        if self.architecture == Architecture::Idfopnet && self.backbone.depth < 3 {
-            return Err("IdFOPNet needs a backbone depth ≥ 3 (F1 is at H/4)".into());
-        }
-        if self.groups_per_attribute.iter().any(|g| *g < 2)
-            && (self.identity_attention || self.fair_opt)
-        {
-            return Err(format!(
-                "every attribute needs ≥ 2 groups, got {:?}",
-                self.groups_per_attribute
-            ));
-        }
-        let bottleneck = self.backbone.width(self.backbone.depth);
-        if self.identity_attention && bottleneck % self.n_heads != 0 {
-            return Err(format!(
-                "bottleneck width {bottleneck} is not divisible by {} heads",
-                self.n_heads
-            ));
-        }
-        if self.architecture == Architecture::Idfopnet
-            && self.mining
-            && self.feature_channels() % self.n_heads != 0
-        {
-            return Err(format!(
-                "feature width {} is not divisible by {} heads",
-                self.feature_channels(),
-                self.n_heads
-            ));
-        }
-        Ok(())
-    }
-
+    /// The network, with freshly initialised weights. Call [`DetectorConfig::validate`]
+    /// first on a config from outside (a manifest does, when it is read).
     pub fn init(&self, device: &Device) -> Detector {
         let k = self.n_landmarks;
         let idf = self.architecture == Architecture::Idfopnet;
@@ -253,6 +177,7 @@ pub struct Encoded {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    use crate::model::config::UNetConfig;
     use burn::tensor::{Distribution, TensorData};
 
     fn small(arch: Architecture) -> DetectorConfig {
@@ -293,9 +218,6 @@ mod tests {
             .with_fair_opt(false);
         let m = cfg.init(&device);
         assert!(m.identity.is_none() && m.mining.is_none() && m.attribute_head.is_none());
-        let mut odd = small(Architecture::Idfopnet);
-        odd.input_size = [30, 32];
-        assert!(odd.validate().is_err());
     }
 
     #[test]

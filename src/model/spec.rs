@@ -1,36 +1,53 @@
-//! What a model needs besides its weights to be rebuilt and used: stored in a
-//! run's `run.json` and in a published model's `manifest.json` (`config`).
-use super::attributes::AttributeSpace;
-use super::detector::DetectorConfig;
+//! What a model needs besides its weights to be rebuilt and used, whether it
+//! comes from a published manifest or from a training run.
+use super::config::{ConfigError, ModelConfig};
+use super::manifest::ModelManifest;
 use crate::data::Anatomy;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelSpec {
+    /// Published name; none for a training run.
+    pub name: Option<String>,
     pub method: String,
-    pub detector: DetectorConfig,
-    pub attributes: AttributeSpace,
+    pub config: ModelConfig,
+    /// Keypoint order (KP1 first).
     pub landmark_names: Vec<String>,
     pub anatomy: Option<Anatomy>,
+    /// SHA-256 of the published weights.
+    pub sha256: Option<String>,
 }
 
 impl ModelSpec {
-    /// From a published manifest's `config` object (`detector`, `attributes`).
-    pub fn from_manifest(m: &crate::publish::ModelManifest) -> Result<Self, String> {
-        let get = |k: &str| {
-            m.config
-                .get(k)
-                .cloned()
-                .ok_or_else(|| format!("manifest config has no {k:?}"))
-        };
-        Ok(Self {
+    pub fn from_manifest(m: &ModelManifest) -> Self {
+        Self {
+            name: Some(m.name.clone()),
             method: m.method.clone(),
-            detector: serde_json::from_value(get("detector")?)
-                .map_err(|e| format!("manifest config.detector: {e}"))?,
-            attributes: serde_json::from_value(get("attributes")?)
-                .map_err(|e| format!("manifest config.attributes: {e}"))?,
+            config: m.config.clone(),
             landmark_names: m.landmark_names.clone(),
             anatomy: m.anatomy,
-        })
+            sha256: Some(m.weights.sha256.clone()),
+        }
+    }
+
+    /// The config's bounds, and names that fit it.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.config.validate()?;
+        let n = self.config.detector.n_landmarks;
+        if self.landmark_names.len() != n {
+            return Err(ConfigError::Inconsistent(format!(
+                "{} landmark names for {n} landmarks",
+                self.landmark_names.len()
+            )));
+        }
+        if let Some(a) = self.anatomy {
+            if a.n_landmarks() != n {
+                return Err(ConfigError::Inconsistent(format!(
+                    "anatomy {a} has {} landmarks, the detector {n}",
+                    a.n_landmarks()
+                )));
+            }
+        }
+        Ok(())
     }
 }

@@ -4,13 +4,24 @@ use burn::module::Module;
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device};
 
-pub fn to_bytes(model: &Detector) -> Result<Vec<u8>, String> {
+/// Weights bytes that cannot become (or be made from) a detector.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WeightsError {
+    #[error("not a burnpack weights file: {0}")]
+    NotBurnpack(String),
+    #[error("weights do not fit the model configuration: {0}")]
+    Mismatch(String),
+    #[error("serialising weights: {0}")]
+    Serialise(String),
+}
+
+pub fn to_bytes(model: &Detector) -> Result<Vec<u8>, WeightsError> {
     model
         .clone()
         .into_record()
         .into_bytes()
         .map(|b| b.to_vec())
-        .map_err(|e| format!("serialising weights: {e:?}"))
+        .map_err(|e| WeightsError::Serialise(format!("{e:?}")))
 }
 
 /// A detector of `config` with the weights in `bytes`; refuses weights that do
@@ -19,15 +30,15 @@ pub fn from_bytes(
     config: &DetectorConfig,
     bytes: &[u8],
     device: &Device,
-) -> Result<Detector, String> {
+) -> Result<Detector, WeightsError> {
     // Half-precision files load into the f32 model.
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
-        .map_err(|e| format!("not a burnpack weights file: {e:?}"))?
+        .map_err(|e| WeightsError::NotBurnpack(format!("{e:?}")))?
         .cast_to_module_dtype();
     config
         .init(device)
         .try_load_record(record)
-        .map_err(|e| format!("weights do not fit the model configuration: {e:?}"))
+        .map_err(|e| WeightsError::Mismatch(format!("{e:?}")))
 }
 
 /// Casts every float parameter (for half-precision weights files).
@@ -45,7 +56,7 @@ impl burn::module::ModuleMapper for CastFloats {
 
 /// Burnpack bytes with every float parameter stored as f16 (half the size);
 /// [`from_bytes`] casts them back to the model's precision.
-pub fn to_bytes_f16(model: &Detector, config: &DetectorConfig) -> Result<Vec<u8>, String> {
+pub fn to_bytes_f16(model: &Detector, config: &DetectorConfig) -> Result<Vec<u8>, WeightsError> {
     // Cast a copy rebuilt from bytes: a module clone shares its (lazily
     // initialised) parameters, and casting those would change `model` too.
     let device = model
@@ -105,8 +116,9 @@ mod tests {
             .map(|(p, q)| (p - q).abs())
             .fold(0.0f32, f32::max);
         assert!(diff < 1e-2, "f16 changes outputs by {diff}");
-        assert!(from_bytes(&cfg, b"not burnpack", &device)
-            .unwrap_err()
-            .contains("not a burnpack"));
+        assert!(matches!(
+            from_bytes(&cfg, b"not burnpack", &device),
+            Err(WeightsError::NotBurnpack(_))
+        ));
     }
 }

@@ -6,25 +6,12 @@
 //! attribute head and identity attention) and every decoder level, coarse to
 //! fine, so IdFOPNet can take F1 (H/4), F2 (H/2) and F3 (H).
 use super::blocks::{DoubleConv, DoubleConvConfig};
-use burn::config::Config;
+pub use super::config::UNetConfig;
 use burn::module::Module;
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use burn::tensor::{Device, Tensor};
-
-#[derive(Config, Debug)]
-pub struct UNetConfig {
-    /// Input channels (1 for radiographs).
-    #[config(default = 1)]
-    pub in_channels: usize,
-    /// Channels of the first level; level l has `base_width · 2^l`.
-    #[config(default = 16)]
-    pub base_width: usize,
-    /// Number of down-sampling steps (input size must be divisible by 2^depth).
-    #[config(default = 4)]
-    pub depth: usize,
-}
 
 #[derive(Module, Debug)]
 pub struct UNet {
@@ -44,10 +31,6 @@ pub struct UNetFeatures {
 }
 
 impl UNetConfig {
-    pub fn width(&self, level: usize) -> usize {
-        self.base_width << level
-    }
-
     pub fn init(&self, device: &Device) -> UNet {
         let encoder = (0..self.depth)
             .map(|l| {

@@ -2,9 +2,11 @@
 //! accurate it is and whom it serves worse, in words a clinician can read.
 //! Everything comes from the manifest, so the card can be regenerated at any
 //! time and never disagrees with it.
-use super::manifest::{KeypointGap, ModelManifest, ModelMetrics};
 use crate::data::anatomy::{Anatomy, CEPH_LANDMARKS, HAND_WRIST_MM};
 use crate::metrics::report::JOINT;
+use crate::model::config::ModelConfig;
+use crate::model::manifest::ModelManifest;
+use crate::model::model_metrics::{KeypointGap, ModelMetrics};
 use std::fmt::Write;
 
 /// Most config settings listed; the manifest holds the rest.
@@ -144,10 +146,14 @@ fn write_training_data(s: &mut String, m: &ModelManifest) -> std::fmt::Result {
     Ok(())
 }
 
-fn write_config(s: &mut String, config: &serde_json::Value) -> std::fmt::Result {
+fn write_config(s: &mut String, config: &ModelConfig) -> std::fmt::Result {
     writeln!(s, "## How it was trained\n")?;
     let mut rows = Vec::new();
-    flatten("", config, &mut rows);
+    // Through JSON, so that every field of the typed config is listed by the
+    // name it has in manifest.json.
+    if let Ok(value) = serde_json::to_value(config) {
+        flatten("", &value, &mut rows);
+    }
     if rows.is_empty() {
         return writeln!(s, "No training configuration was recorded.\n");
     }
@@ -598,7 +604,7 @@ mod tests {
     fn card_names_the_flagged_keypoint_and_the_groups() {
         let report = biased_report();
         assert!(report.keypoints[4].flagged.contains(&"age_group".into()));
-        let mut m = crate::publish::tests::manifest();
+        let mut m = crate::model::weights::tests::manifest();
         m.anatomy = Some(Anatomy::Ceph);
         m.attributes = BTreeMap::from([(
             "age_group".to_string(),
@@ -606,7 +612,7 @@ mod tests {
         )]);
         m.mm_per_px = Some(0.1);
         m.metrics = Some(ModelMetrics::from_report(&report));
-        crate::publish::fill_weights(&mut m, b"weights", "weights.bpk");
+        crate::model::weights::fill_weights(&mut m, b"weights", "weights.bpk");
         let card = render_model_card(&m);
 
         assert!(card.starts_with("# Model card: ceph-unet"), "{card}");
@@ -633,14 +639,17 @@ mod tests {
     }
 
     #[test]
-    fn card_without_metrics_or_config() {
-        let mut m = crate::publish::tests::manifest();
-        m.config = serde_json::Value::Null;
+    fn card_without_metrics_lists_the_typed_config() {
+        let mut m = crate::model::weights::tests::manifest();
         m.training_data.source = "ISBI 2015 | senior".into();
         m.training_data.description = String::new();
         let card = render_model_card(&m);
         assert!(card.contains("No test metrics"), "{card}");
         assert!(!card.contains("synthetic phantoms"), "{card}");
-        assert!(card.contains("| config | null |"), "{card}");
+        assert!(card.contains("| detector.backbone.depth | 4 |"), "{card}");
+        assert!(
+            card.contains("| detector.input_size | [256,320] |"),
+            "{card}"
+        );
     }
 }

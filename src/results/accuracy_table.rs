@@ -4,6 +4,7 @@
 use super::markdown::{pm, table};
 use crate::metrics::accuracy::accuracy;
 use crate::metrics::report::{summary, threshold_key, AccuracySummary};
+use crate::metrics::MetricsError;
 use crate::metrics::{AuditReport, PredictionTable};
 use indexmap::IndexMap;
 
@@ -19,7 +20,7 @@ pub struct AccuracyRow {
 
 impl AccuracyRow {
     /// From an audit over `attr`.
-    pub fn from_report(name: &str, r: &AuditReport, attr: &str) -> Result<Self, String> {
+    pub fn from_report(name: &str, r: &AuditReport, attr: &str) -> Result<Self, MetricsError> {
         Ok(Self {
             name: name.to_string(),
             thresholds_mm: r.thresholds_mm.clone(),
@@ -32,7 +33,9 @@ impl AccuracyRow {
             groups: r
                 .groups
                 .get(attr)
-                .ok_or_else(|| format!("{name} was not audited over {attr:?}"))?
+                .ok_or_else(|| {
+                    MetricsError::Invalid(format!("{name} was not audited over {attr:?}"))
+                })?
                 .clone(),
             ren: r.ren.get(attr).copied(),
         })
@@ -63,8 +66,10 @@ fn cells(s: &AccuracySummary, thresholds: &[f64]) -> Vec<String> {
 
 /// Markdown table of the rows; the first row fixes the thresholds and groups,
 /// `attr` names the REN column (none without groups).
-pub fn accuracy_table(rows: &[AccuracyRow], attr: Option<&str>) -> Result<String, String> {
-    let first = rows.first().ok_or("no model to tabulate")?;
+pub fn accuracy_table(rows: &[AccuracyRow], attr: Option<&str>) -> Result<String, MetricsError> {
+    let first = rows
+        .first()
+        .ok_or_else(|| MetricsError::Invalid("no model to tabulate".into()))?;
     let thresholds = &first.thresholds_mm;
     let groups: Vec<String> = first.groups.keys().cloned().collect();
     let mut header = vec!["model".to_string(), "images".to_string()];
@@ -78,10 +83,10 @@ pub fn accuracy_table(rows: &[AccuracyRow], attr: Option<&str>) -> Result<String
     let mut out = Vec::new();
     for r in rows {
         if &r.thresholds_mm != thresholds {
-            return Err(format!(
+            return Err(MetricsError::Invalid(format!(
                 "{}: thresholds {:?} differ from the first model's {thresholds:?}",
                 r.name, r.thresholds_mm
-            ));
+            )));
         }
         let mut row = vec![r.name.clone(), r.all.n_images.to_string()];
         row.extend(cells(&r.all, thresholds));
@@ -89,7 +94,7 @@ pub fn accuracy_table(rows: &[AccuracyRow], attr: Option<&str>) -> Result<String
             let s = r
                 .groups
                 .get(g)
-                .ok_or_else(|| format!("{} has no {g} images", r.name))?;
+                .ok_or_else(|| MetricsError::Invalid(format!("{} has no {g} images", r.name)))?;
             row.extend(cells(s, thresholds));
         }
         if attr.is_some() && !groups.is_empty() {

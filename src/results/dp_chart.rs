@@ -3,6 +3,7 @@
 //! first model's attribute-randomised DP as an orange line.
 use super::holdouts::ModelHoldouts;
 use crate::metrics::chart::{axes, escape, BLUE, LEFT, ORANGE};
+use crate::metrics::MetricsError;
 use std::fmt::Write;
 
 const PALETTE: [&str; 5] = [BLUE, "#2e8b57", "#8e44ad", "#7f8c8d", "#b8860b"];
@@ -11,11 +12,15 @@ const RIGHT: f64 = 20.0;
 const TOP: f64 = 40.0;
 const BOTTOM: f64 = 45.0;
 
-pub fn dp_compare_svg(models: &[ModelHoldouts], title: &str) -> Result<String, String> {
-    let first = models.first().ok_or("no model to chart")?;
+pub fn dp_compare_svg(models: &[ModelHoldouts], title: &str) -> Result<String, MetricsError> {
+    let first = models
+        .first()
+        .ok_or_else(|| MetricsError::Invalid("no model to chart".into()))?;
     let k = first.keypoints.len();
     if k == 0 || models.iter().any(|m| m.keypoints.len() != k) {
-        return Err("every model needs the same, non-zero number of keypoints".into());
+        return Err(MetricsError::Invalid(
+            "every model needs the same, non-zero number of keypoints".into(),
+        ));
     }
     let width = (LEFT + RIGHT + (10.0 + 8.0 * models.len() as f64) * k as f64).max(640.0);
     let top_of = |m: &ModelHoldouts, kp: usize| {

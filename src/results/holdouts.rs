@@ -7,6 +7,7 @@ use crate::metrics::paired::PairedDpTest;
 use crate::metrics::privacy::PrivacyResult;
 use crate::metrics::report::threshold_key;
 use crate::metrics::AuditReport;
+use crate::metrics::MetricsError;
 use serde::Serialize;
 
 /// Mean and sample standard deviation (n − 1) over hold-outs; std is NaN for
@@ -86,16 +87,18 @@ pub fn summarise(
     reports: &[AuditReport],
     privacy: &[Vec<PrivacyResult>],
     attr: &str,
-) -> Result<ModelHoldouts, String> {
-    let first = reports.first().ok_or("no hold-out report")?;
+) -> Result<ModelHoldouts, MetricsError> {
+    let first = reports
+        .first()
+        .ok_or_else(|| MetricsError::Invalid("no hold-out report".into()))?;
     let k = first.n_keypoints;
     for (h, r) in reports.iter().enumerate() {
         if r.n_keypoints != k || !r.dp_mean.contains_key(attr) {
-            return Err(format!(
+            return Err(MetricsError::Invalid(format!(
                 "{model}, hold-out {}: {} keypoints (expected {k}) or not audited over {attr:?}",
                 h + 1,
                 r.n_keypoints
-            ));
+            )));
         }
     }
     let over =

@@ -6,3 +6,4 @@ pub mod accuracy_table;
 pub mod dp_chart;
 pub mod holdouts;
 pub mod markdown;
+pub mod study;

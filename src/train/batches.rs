@@ -39,7 +39,8 @@ pub fn prepare(
         .par_iter()
         .map(|s| {
             let img = load_image(&dir.join(&s.image))?;
-            let (image, lb) = letterbox(&img, input[1], input[0])?;
+            // `input` is [width, height], as every size in fairmark.
+            let (image, lb) = letterbox(&img, input[0], input[1])?;
             Ok(Prepared {
                 landmarks: s.landmarks.iter().map(|p| lb.to_input(*p)).collect(),
                 attributes: space.indices(&s.attributes),

@@ -1,7 +1,7 @@
 //! Training configuration: plain data, saved with every run so that a run and
 //! a published model describe themselves.
 use crate::data::preprocess::augment::AugmentConfig;
-use crate::model::unet::UNetConfig;
+use crate::model::config::UNetConfig;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,7 +54,7 @@ pub struct TrainConfig {
     /// (IdFOPNet: ×0.1 every 50 of 150 epochs).
     pub lr_milestones: Vec<f64>,
     pub lr_gamma: f64,
-    /// Model input `[height, width]` (papers: 512 × 512).
+    /// Model input `[width, height]` (papers: 512 × 512).
     pub input_size: [usize; 2],
     pub backbone_base_width: usize,
     pub backbone_depth: usize,

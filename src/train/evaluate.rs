@@ -1,5 +1,6 @@
 //! Inference over prepared samples: heatmaps → landmarks in original pixels.
 use super::batches::{make_batch, AttributeSpace, BatchOptions, Prepared};
+use super::error::{Result, TrainError};
 use crate::model::decode::{decode_batch, to_original};
 use crate::model::Detector;
 use crate::rng::stream_rng;
@@ -15,7 +16,7 @@ pub fn predict(
     use_attributes: bool,
     batch_size: usize,
     device: &Device,
-) -> Result<Vec<Vec<[f64; 2]>>, String> {
+) -> Result<Vec<Vec<[f64; 2]>>> {
     let opts = BatchOptions {
         augment: None,
         sigma: 1.0,
@@ -34,7 +35,7 @@ pub fn predict(
         let data: Vec<f32> = probs
             .into_data()
             .try_to_vec::<f32>()
-            .map_err(|e| format!("{e:?}"))?;
+            .map_err(|e| TrainError::Compute(format!("{e:?}")))?;
         for (pts, it) in decode_batch(&data, b, k, h, w).into_iter().zip(chunk) {
             out.push(to_original(&pts, &it.letterbox));
         }

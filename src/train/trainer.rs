@@ -4,13 +4,14 @@
 //! is written to a temporary name and renamed).
 use super::batches::{make_batch, prepare, AttributeSpace, Batch, BatchOptions, Prepared};
 use super::config::{Method, RegressionLoss, TrainConfig};
+use super::error::{Result, TrainError};
 use super::evaluate::{mean_radial_error_mm, predict};
 use super::fairness::{modulation_coefficients, GroupDro};
 use super::losses;
 use crate::data::{Anatomy, Dataset, Split};
 use crate::io::write_atomic;
-use crate::model::detector::{Architecture, DetectorConfig};
-use crate::model::{store, Detector};
+use crate::model::config::{Architecture, DetectorConfig, ModelConfig};
+use crate::model::{store, Detector, ModelSpec};
 use crate::rng::stream_rng;
 use burn::module::{Module, ParamId};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
@@ -94,49 +95,81 @@ pub struct TrainRequest<'a> {
     pub stop: &'a AtomicBool,
 }
 
-fn err<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> String + '_ {
-    move |e| format!("{what}: {e}")
+impl RunInfo {
+    /// What a [`crate::model::Landmarker`] needs to rebuild this run's network.
+    pub fn spec(&self) -> ModelSpec {
+        ModelSpec {
+            name: None,
+            method: self.train.method.as_str().into(),
+            config: ModelConfig {
+                detector: self.detector.clone(),
+                attributes: self.attributes.clone(),
+                train: Some(self.train.clone()),
+            },
+            landmark_names: self.landmark_names.clone(),
+            anatomy: self.anatomy,
+            sha256: None,
+        }
+    }
 }
 
-pub fn read_run(run_dir: &Path) -> Result<RunInfo, String> {
+pub fn read_run(run_dir: &Path) -> Result<RunInfo> {
     let p = run_dir.join("run.json");
-    let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
-    let info: RunInfo = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+    let text = std::fs::read_to_string(&p).map_err(|e| TrainError::io(&p, e))?;
+    let info: RunInfo = serde_json::from_str(&text).map_err(|e| TrainError::run_file(&p, e))?;
     if info.schema != RUN_SCHEMA {
-        return Err(format!(
-            "{}: schema {:?}, expected {RUN_SCHEMA:?}",
-            p.display(),
-            info.schema
+        return Err(TrainError::run_file(
+            &p,
+            format!("schema {:?}, expected {RUN_SCHEMA:?}", info.schema),
         ));
     }
     Ok(info)
 }
 
-/// The best (else the last) weights of a run.
-pub fn load_run_model(run_dir: &Path, device: &Device) -> Result<(RunInfo, Detector), String> {
-    let info = read_run(run_dir)?;
-    let path = ["best.bpk", "model.bpk"]
+/// The weights file of a run: the best epoch's, else the last.
+pub fn run_weights_path(run_dir: &Path) -> Result<PathBuf> {
+    ["best.bpk", "model.bpk"]
         .iter()
         .map(|f| run_dir.join(f))
         .find(|p| p.exists())
-        .ok_or_else(|| format!("{}: no weights (best.bpk or model.bpk)", run_dir.display()))?;
-    let bytes = std::fs::read(&path).map_err(err(&path.display().to_string()))?;
-    let model = store::from_bytes(&info.detector, &bytes, device)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .ok_or_else(|| TrainError::run_file(run_dir, "no weights (best.bpk or model.bpk)"))
+}
+
+/// The best (else the last) weights of a run.
+pub fn load_run_model(run_dir: &Path, device: &Device) -> Result<(RunInfo, Detector)> {
+    let info = read_run(run_dir)?;
+    let path = run_weights_path(run_dir)?;
+    let model = load_weights(&path, &info.detector, device)?;
     Ok((info, model))
 }
 
-pub fn train(req: TrainRequest, mut on_event: impl FnMut(Event)) -> Result<TrainOutcome, String> {
+fn load_weights(path: &Path, config: &DetectorConfig, device: &Device) -> Result<Detector> {
+    let bytes = std::fs::read(path).map_err(|e| TrainError::io(path, e))?;
+    store::from_bytes(config, &bytes, device).map_err(|source| TrainError::Weights {
+        path: path.into(),
+        source,
+    })
+}
+
+/// A run about to train: its data in memory and its description.
+struct Plan {
+    info: RunInfo,
+    space: AttributeSpace,
+    train_set: Vec<Prepared>,
+    val_set: Vec<Prepared>,
+}
+
+/// Checks the request, reads and letterboxes the data, and describes the run.
+fn plan(req: &TrainRequest) -> Result<Plan> {
     let cfg = &req.config;
-    cfg.validate()?;
-    let ds = Dataset::load(req.data_dir).map_err(|e| e.to_string())?;
+    cfg.validate().map_err(TrainError::TrainConfig)?;
+    let ds = Dataset::load(req.data_dir)?;
     let space = AttributeSpace::of(&ds);
-    let state_path = req.run_dir.join("state.json");
-    if state_path.exists() && !req.resume {
-        return Err(format!(
+    if req.run_dir.join("state.json").exists() && !req.resume {
+        return Err(TrainError::Invalid(format!(
             "{} already holds a run: pass --resume to continue it, or choose another --out",
             req.run_dir.display()
-        ));
+        )));
     }
     let arch = match cfg.method {
         Method::Idfopnet => Architecture::Idfopnet,
@@ -148,32 +181,25 @@ pub fn train(req: TrainRequest, mut on_event: impl FnMut(Event)) -> Result<Train
         .with_mining(cfg.mining)
         .with_fair_opt(cfg.fair_opt);
     detector.validate()?;
-    let train_set = prepare(
-        &ds,
-        req.data_dir,
-        Some(Split::Train),
-        cfg.input_size,
-        &space,
-    )
-    .map_err(|e| e.to_string())?;
-    let val_set = prepare(&ds, req.data_dir, Some(Split::Val), cfg.input_size, &space)
-        .map_err(|e| e.to_string())?;
+    let dir = req.data_dir;
+    let train_set = prepare(&ds, dir, Some(Split::Train), cfg.input_size, &space)?;
+    let val_set = prepare(&ds, dir, Some(Split::Val), cfg.input_size, &space)?;
     if train_set.is_empty() {
-        return Err(format!(
+        return Err(TrainError::Invalid(format!(
             "{}: no training images (split = train)",
-            req.data_dir.display()
-        ));
+            dir.display()
+        )));
     }
     let spacing: Vec<f64> = ds.samples.iter().map(|s| s.mm_per_px).collect();
     let info = RunInfo {
         schema: RUN_SCHEMA.into(),
         train: cfg.clone(),
-        detector: detector.clone(),
+        detector,
         attributes: space.clone(),
         landmark_names: ds.meta.landmark_names.clone(),
         anatomy: ds.meta.anatomy,
         // Absolute, so that eval and publish work from any directory.
-        data: std::fs::canonicalize(req.data_dir).unwrap_or_else(|_| req.data_dir.to_path_buf()),
+        data: std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()),
         data_description: ds.meta.description.clone(),
         n_train: train_set.len(),
         n_val: val_set.len(),
@@ -181,44 +207,69 @@ pub fn train(req: TrainRequest, mut on_event: impl FnMut(Event)) -> Result<Train
         mm_per_px: Some(spacing.iter().sum::<f64>() / spacing.len().max(1) as f64),
         init_from: req.init_from.map(Path::to_path_buf),
     };
-    write_json(&req.run_dir.join("run.json"), &info)?;
+    Ok(Plan {
+        info,
+        space,
+        train_set,
+        val_set,
+    })
+}
 
-    let device = req.device.clone().autodiff();
-    device.seed(cfg.seed);
-    let (mut model, mut optim, mut state) = if req.resume && state_path.exists() {
+/// The model, optimizer and state to go on from: the run's last checkpoint
+/// (`--resume`), the weights of `init_from` (fine-tuning), or a fresh model.
+fn start_or_resume(
+    req: &TrainRequest,
+    detector: &DetectorConfig,
+    device: &Device,
+) -> Result<(Detector, ModuleOptimizer, RunState)> {
+    let state_path = req.run_dir.join("state.json");
+    if req.resume && state_path.exists() {
+        let text =
+            std::fs::read_to_string(&state_path).map_err(|e| TrainError::io(&state_path, e))?;
         let state: RunState =
-            serde_json::from_str(&std::fs::read_to_string(&state_path).map_err(err("state.json"))?)
-                .map_err(err("state.json"))?;
-        let bytes = std::fs::read(req.run_dir.join("model.bpk")).map_err(err("model.bpk"))?;
-        let model = store::from_bytes(&detector, &bytes, &device)?;
-        let opt_bytes =
-            std::fs::read(req.run_dir.join("optimizer.bpk")).map_err(err("optimizer.bpk"))?;
+            serde_json::from_str(&text).map_err(|e| TrainError::run_file(&state_path, e))?;
+        let model = load_weights(&req.run_dir.join("model.bpk"), detector, device)?;
+        let opt_path = req.run_dir.join("optimizer.bpk");
+        let opt_bytes = std::fs::read(&opt_path).map_err(|e| TrainError::io(&opt_path, e))?;
         let optim = AdamConfig::new()
             .init()
             .from_bytes(burn::tensor::Bytes::from_bytes_vec(opt_bytes))
-            .map_err(|e| format!("optimizer.bpk: {e:?}"))?;
-        (model, optim, state)
-    } else {
-        let model = match req.init_from {
-            Some(init) => {
-                let (init_info, m) = load_run_model(init, &device)?;
-                if init_info.detector.architecture != arch
-                    || init_info.detector.n_landmarks != detector.n_landmarks
-                {
-                    return Err(format!(
-                        "{}: its model does not match this run's architecture",
-                        init.display()
-                    ));
-                }
-                m
+            .map_err(|e| TrainError::run_file(&opt_path, format!("{e:?}")))?;
+        return Ok((model, optim, state));
+    }
+    let model = match req.init_from {
+        Some(init) => {
+            let (init_info, m) = load_run_model(init, device)?;
+            if init_info.detector.architecture != detector.architecture
+                || init_info.detector.n_landmarks != detector.n_landmarks
+            {
+                return Err(TrainError::Invalid(format!(
+                    "{}: its model does not match this run's architecture",
+                    init.display()
+                )));
             }
-            None => detector.init(&device),
-        };
-        (model, AdamConfig::new().init(), RunState::default())
+            m
+        }
+        None => detector.init(device),
     };
+    Ok((model, AdamConfig::new().init(), RunState::default()))
+}
+
+pub fn train(req: TrainRequest, mut on_event: impl FnMut(Event)) -> Result<TrainOutcome> {
+    let Plan {
+        info,
+        space,
+        train_set,
+        val_set,
+    } = plan(&req)?;
+    write_json(&req.run_dir.join("run.json"), &info)?;
+    let cfg = &req.config;
+    let device = req.device.clone().autodiff();
+    device.seed(cfg.seed);
+    let (mut model, mut optim, mut state) = start_or_resume(&req, &info.detector, &device)?;
     if cfg.method == Method::Groupdro && state.groupdro.is_none() {
         state.groupdro = Some(GroupDro::new(
-            ds.n_landmarks() * (space.n_joint() + 1),
+            info.detector.n_landmarks * (space.n_joint() + 1),
             cfg.groupdro_eta,
         ));
     }
@@ -269,27 +320,19 @@ pub fn train(req: TrainRequest, mut on_event: impl FnMut(Event)) -> Result<Train
             // The epoch is incomplete: keep the checkpoint of the last whole epoch.
             break;
         }
-        let eval_model = model.valid();
-        let val_mre = if val_set.is_empty() {
-            f64::NAN
-        } else {
-            let preds = predict(
-                &eval_model,
-                &val_set,
-                &space,
-                true,
-                cfg.batch_size,
-                &device.clone().inner(),
-            )?;
-            mean_radial_error_mm(&val_set, &preds)
-        };
+        let val_mre = validation_mre(
+            &model.valid(),
+            &val_set,
+            &space,
+            cfg,
+            &device.clone().inner(),
+        )?;
         let best = val_mre.is_finite() && state.best_val_mre_mm.is_none_or(|b| val_mre < b);
         if best {
             state.best_val_mre_mm = Some(val_mre);
             state.best_epoch = Some(epoch);
             state.epochs_since_best = 0;
-            write_atomic(&req.run_dir.join("best.bpk"), &store::to_bytes(&model)?)
-                .map_err(|e| e.to_string())?;
+            write_weights(&req.run_dir.join("best.bpk"), &model)?;
         } else {
             state.epochs_since_best += 1;
         }
@@ -318,9 +361,32 @@ pub fn train(req: TrainRequest, mut on_event: impl FnMut(Event)) -> Result<Train
     Ok(outcome)
 }
 
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), String> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
-    write_atomic(path, text.as_bytes()).map_err(|e| e.to_string())
+/// MRE on the validation split (NaN without one): what picks the best epoch.
+fn validation_mre(
+    model: &Detector,
+    val_set: &[Prepared],
+    space: &AttributeSpace,
+    cfg: &TrainConfig,
+    device: &Device,
+) -> Result<f64> {
+    if val_set.is_empty() {
+        return Ok(f64::NAN);
+    }
+    let preds = predict(model, val_set, space, true, cfg.batch_size, device)?;
+    Ok(mean_radial_error_mm(val_set, &preds))
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| TrainError::run_file(path, e))?;
+    Ok(write_atomic(path, text.as_bytes())?)
+}
+
+fn write_weights(path: &Path, model: &Detector) -> Result<()> {
+    let bytes = store::to_bytes(model).map_err(|source| TrainError::Weights {
+        path: path.into(),
+        source,
+    })?;
+    Ok(write_atomic(path, &bytes)?)
 }
 
 fn save_checkpoint(
@@ -329,15 +395,16 @@ fn save_checkpoint(
     optim: &ModuleOptimizer,
     state: &RunState,
     log: &EpochLog,
-) -> Result<(), String> {
-    write_atomic(&dir.join("model.bpk"), &store::to_bytes(model)?).map_err(|e| e.to_string())?;
+) -> Result<()> {
+    write_weights(&dir.join("model.bpk"), model)?;
+    let opt_path = dir.join("optimizer.bpk");
     let opt = optim
         .into_bytes()
-        .map_err(|e| format!("optimizer state: {e:?}"))?;
-    write_atomic(&dir.join("optimizer.bpk"), &opt).map_err(|e| e.to_string())?;
+        .map_err(|e| TrainError::run_file(&opt_path, format!("{e:?}")))?;
+    write_atomic(&opt_path, &opt)?;
     // The state goes last: it names the epoch the files above belong to.
     write_json(&dir.join("state.json"), state)?;
-    let mut line = serde_json::to_string(log).map_err(|e| e.to_string())?;
+    let mut line = serde_json::to_string(log).map_err(|e| TrainError::run_file(dir, e))?;
     line.push('\n');
     use std::io::Write;
     let path = dir.join("log.jsonl");
@@ -346,7 +413,7 @@ fn save_checkpoint(
         .append(true)
         .open(&path)
         .and_then(|mut f| f.write_all(line.as_bytes()))
-        .map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(|e| TrainError::io(&path, e))
 }
 
 /// Loss of one batch for the configured method, and its value.
@@ -358,138 +425,173 @@ fn batch_loss(
     state: &mut RunState,
     rng: &mut rand_chacha::ChaCha8Rng,
     device: &Device,
-) -> Result<(Tensor<1>, f64), String> {
-    let b = batch.images.dims()[0];
+) -> Result<(Tensor<1>, f64)> {
     let loss = match cfg.method {
         Method::Unet => {
             let out = model.forward(batch.images, None);
             losses::spatial_cross_entropy(out.heatmaps, batch.targets).mean()
         }
         Method::Groupdro => {
-            let out = model.forward(batch.images, None);
-            let per = losses::spatial_cross_entropy(out.heatmaps, batch.targets); // [B, K]
-            let k = per.dims()[1];
-            let values: Vec<f32> = per
-                .clone()
-                .into_data()
-                .try_to_vec::<f32>()
-                .map_err(|e| format!("{e:?}"))?;
-            let n_joint = space.n_joint() + 1;
-            let joint: Vec<usize> = (0..b)
-                .map(|i| {
-                    let idx: Vec<usize> = batch.labels.iter().map(|l| l[i]).collect();
-                    space.joint_index(&idx).unwrap_or(n_joint - 1)
-                })
-                .collect();
-            let mut sums = vec![0.0f64; k * n_joint];
-            let mut counts = vec![0usize; k * n_joint];
-            for i in 0..b {
-                for kp in 0..k {
-                    let g = kp * n_joint + joint[i];
-                    sums[g] += values[i * k + kp] as f64;
-                    counts[g] += 1;
-                }
-            }
-            let means: Vec<Option<f64>> = sums
-                .iter()
-                .zip(&counts)
-                .map(|(s, &c)| (c > 0).then(|| s / c as f64))
-                .collect();
-            let dro = state.groupdro.as_mut().ok_or("GroupDRO state missing")?;
-            let q = dro.update(&means);
-            // Σ_g q_g · mean_{(i,k) ∈ g} L = Σ_(i,k) q_g(i,k) / n_g · L(i,k)
-            let weights: Vec<f32> = (0..b)
-                .flat_map(|i| (0..k).map(move |kp| (i, kp)))
-                .map(|(i, kp)| {
-                    let g = kp * n_joint + joint[i];
-                    (q[g] / counts[g] as f64) as f32
-                })
-                .collect();
-            (per * Tensor::<2>::from_data(TensorData::new(weights, [b, k]), device)).sum()
+            let dro = state
+                .groupdro
+                .as_mut()
+                .ok_or_else(|| TrainError::Invalid("GroupDRO state missing".into()))?;
+            groupdro_loss(model, batch, space, dro, device)?
         }
-        Method::Idfopnet => {
-            let enc = model.encode(batch.images);
-            let mut attr_loss = Tensor::<1>::zeros([1], device);
-            let mut scale = None;
-            if !enc.attribute_logits.is_empty() {
-                let mut scores = Vec::new();
-                let mut groups = Vec::new();
-                for (a, logits) in enc.attribute_logits.iter().enumerate() {
-                    attr_loss = attr_loss
-                        + losses::attribute_cross_entropy(logits.clone(), &batch.labels[a]);
-                    let probs: Vec<f32> = softmax(logits.clone().detach(), 1)
-                        .into_data()
-                        .try_to_vec::<f32>()
-                        .map_err(|e| format!("{e:?}"))?;
-                    let g = space.groups[a].len();
-                    let labels = &batch.labels[a];
-                    scores.push(
-                        (0..b)
-                            .map(|i| {
-                                if labels[i] < g {
-                                    probs[i * g + labels[i]]
-                                } else {
-                                    f32::NAN
-                                }
-                            })
-                            .collect(),
-                    );
-                    groups.push(labels.iter().map(|&l| (l < g).then_some(l)).collect());
-                }
-                let k = modulation_coefficients(&scores, &groups, cfg.modulation_m as f32);
-                scale = Some(Tensor::<4>::from_data(
-                    TensorData::new(k, [b, 1, 1, 1]),
-                    device,
-                ));
-            }
-            let out = model.decode(enc, Some(batch.attributes), scale.as_ref());
-            let targets = batch.targets;
-            let reg = match cfg.regression_loss {
-                RegressionLoss::L2 => {
-                    losses::heatmap_regression(out.heatmaps, targets.clone()).mean()
-                }
-                RegressionLoss::Ce => {
-                    losses::spatial_cross_entropy(out.heatmaps, targets.clone()).mean()
-                }
-            };
-            let mut total = reg + attr_loss;
-            if let Some(f) = out.features {
-                // Compared as unit vectors: raw feature norms would let Eq. 2 and 3
-                // dwarf the heatmap loss (and Eq. 2 is trivially met by shrinking F).
-                let p_ins = crate::model::prototypes::normalise(
-                    crate::model::prototypes::instance_prototypes(targets, f),
-                );
-                total = total + losses::alignment(p_ins.clone()).mul_scalar(cfg.lambda_align);
-                if let Some(miner) = model.mining() {
-                    let [_, k, _] = p_ins.dims();
-                    let keep: Vec<f32> = (0..b * k)
-                        .map(|_| {
-                            if rng.random_bool(cfg.mask_ratio.clamp(0.0, 1.0)) {
-                                0.0
-                            } else {
-                                1.0
-                            }
-                        })
-                        .collect();
-                    let keep = Tensor::<3>::from_data(TensorData::new(keep, [b, k, 1]), device);
-                    let rec = crate::model::prototypes::normalise(miner.forward(
-                        p_ins.clone(),
-                        keep,
-                        batch.positions,
-                    ));
-                    total = total + losses::mining(rec, p_ins).mul_scalar(cfg.lambda_mine);
-                }
-            }
-            total
-        }
+        Method::Idfopnet => idfopnet_loss(model, batch, cfg, space, rng, device)?,
     };
     let value: f32 = loss.clone().into_scalar();
     if !value.is_finite() {
-        return Err(format!(
+        return Err(TrainError::Invalid(format!(
             "the loss became {value}: lower the learning rate (--lr)"
-        ));
+        )));
     }
     Ok((loss, value as f64))
+}
+
+fn to_vec(t: Tensor<2>) -> Result<Vec<f32>> {
+    t.into_data()
+        .try_to_vec::<f32>()
+        .map_err(|e| TrainError::Compute(format!("{e:?}")))
+}
+
+/// GroupDRO over keypoint × joint-group subgroups: the spatial cross-entropy
+/// of each (image, keypoint), weighted by the adversarial weight q_g of its
+/// subgroup divided by the subgroup's size in the batch.
+fn groupdro_loss(
+    model: &Detector,
+    batch: Batch,
+    space: &AttributeSpace,
+    dro: &mut GroupDro,
+    device: &Device,
+) -> Result<Tensor<1>> {
+    let b = batch.images.dims()[0];
+    let out = model.forward(batch.images, None);
+    let per = losses::spatial_cross_entropy(out.heatmaps, batch.targets); // [B, K]
+    let k = per.dims()[1];
+    let values = to_vec(per.clone())?;
+    let n_joint = space.n_joint() + 1;
+    let joint: Vec<usize> = (0..b)
+        .map(|i| {
+            let idx: Vec<usize> = batch.labels.iter().map(|l| l[i]).collect();
+            space.joint_index(&idx).unwrap_or(n_joint - 1)
+        })
+        .collect();
+    let mut sums = vec![0.0f64; k * n_joint];
+    let mut counts = vec![0usize; k * n_joint];
+    for i in 0..b {
+        for kp in 0..k {
+            let g = kp * n_joint + joint[i];
+            sums[g] += values[i * k + kp] as f64;
+            counts[g] += 1;
+        }
+    }
+    let means: Vec<Option<f64>> = sums
+        .iter()
+        .zip(&counts)
+        .map(|(s, &c)| (c > 0).then(|| s / c as f64))
+        .collect();
+    let q = dro.update(&means);
+    // Σ_g q_g · mean_{(i,k) ∈ g} L = Σ_(i,k) q_g(i,k) / n_g · L(i,k)
+    let weights: Vec<f32> = (0..b)
+        .flat_map(|i| (0..k).map(move |kp| (i, kp)))
+        .map(|(i, kp)| {
+            let g = kp * n_joint + joint[i];
+            (q[g] / counts[g] as f64) as f32
+        })
+        .collect();
+    Ok((per * Tensor::<2>::from_data(TensorData::new(weights, [b, k]), device)).sum())
+}
+
+/// The attribute loss of IdFOPNet's head and the per-sample gradient scale of
+/// the fair optimisation (Eq. 9–11) from its detached predictions.
+fn attribute_terms(
+    logits: &[Tensor<2>],
+    labels: &[Vec<usize>],
+    cfg: &TrainConfig,
+    space: &AttributeSpace,
+    device: &Device,
+) -> Result<(Tensor<1>, Option<Tensor<4>>)> {
+    let mut attr_loss = Tensor::<1>::zeros([1], device);
+    if logits.is_empty() {
+        return Ok((attr_loss, None));
+    }
+    let b = labels.first().map_or(0, Vec::len);
+    let mut scores = Vec::new();
+    let mut groups = Vec::new();
+    for (a, logits) in logits.iter().enumerate() {
+        attr_loss = attr_loss + losses::attribute_cross_entropy(logits.clone(), &labels[a]);
+        let probs = to_vec(softmax(logits.clone().detach(), 1))?;
+        let g = space.groups[a].len();
+        let labels = &labels[a];
+        scores.push(
+            (0..b)
+                .map(|i| {
+                    if labels[i] < g {
+                        probs[i * g + labels[i]]
+                    } else {
+                        f32::NAN
+                    }
+                })
+                .collect(),
+        );
+        groups.push(labels.iter().map(|&l| (l < g).then_some(l)).collect());
+    }
+    let k = modulation_coefficients(&scores, &groups, cfg.modulation_m as f32);
+    let scale = Tensor::<4>::from_data(TensorData::new(k, [b, 1, 1, 1]), device);
+    Ok((attr_loss, Some(scale)))
+}
+
+/// IdFOPNet: heatmap regression of the similarity maps, the attribute loss,
+/// prototype alignment (Eq. 2) and masked prototype mining (Eq. 3).
+fn idfopnet_loss(
+    model: &Detector,
+    batch: Batch,
+    cfg: &TrainConfig,
+    space: &AttributeSpace,
+    rng: &mut rand_chacha::ChaCha8Rng,
+    device: &Device,
+) -> Result<Tensor<1>> {
+    let b = batch.images.dims()[0];
+    let enc = model.encode(batch.images);
+    let (attr_loss, scale) =
+        attribute_terms(&enc.attribute_logits, &batch.labels, cfg, space, device)?;
+    let out = model.decode(enc, Some(batch.attributes), scale.as_ref());
+    let targets = batch.targets;
+    let reg = match cfg.regression_loss {
+        RegressionLoss::L2 => losses::heatmap_regression(out.heatmaps, targets.clone()).mean(),
+        RegressionLoss::Ce => losses::spatial_cross_entropy(out.heatmaps, targets.clone()).mean(),
+    };
+    let mut total = reg + attr_loss;
+    let Some(f) = out.features else {
+        return Ok(total);
+    };
+    // Compared as unit vectors: raw feature norms would let Eq. 2 and 3
+    // dwarf the heatmap loss (and Eq. 2 is trivially met by shrinking F).
+    let p_ins = crate::model::prototypes::normalise(crate::model::prototypes::instance_prototypes(
+        targets, f,
+    ));
+    total = total + losses::alignment(p_ins.clone()).mul_scalar(cfg.lambda_align);
+    if let Some(miner) = model.mining() {
+        let [_, k, _] = p_ins.dims();
+        let keep: Vec<f32> = (0..b * k)
+            .map(|_| {
+                if rng.random_bool(cfg.mask_ratio.clamp(0.0, 1.0)) {
+                    0.0
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        let keep = Tensor::<3>::from_data(TensorData::new(keep, [b, k, 1]), device);
+        let rec = crate::model::prototypes::normalise(miner.forward(
+            p_ins.clone(),
+            keep,
+            batch.positions,
+        ));
+        total = total + losses::mining(rec, p_ins).mul_scalar(cfg.lambda_mine);
+    }
+    Ok(total)
 }
 
 /// GE (Eq. 12): Gaussian noise with the std of each encoder conv-weight gradient,

@@ -11,7 +11,7 @@ mod model;
 mod phantom;
 
 pub use audit::{audit, audit_chart_svg, predictions_csv};
-pub use model::Model;
+pub use model::{relocate, Model};
 pub use phantom::{mean_shape, measure, render_phantom};
 
 use wasm_bindgen::prelude::*;

@@ -1,28 +1,23 @@
-//! `Model`: a published model loaded from its weights and manifest bytes,
-//! running on WebGPU when the browser has it, on the CPU otherwise.
+//! `Model`: a published model loaded from its weights and manifest bytes into
+//! a [`Landmarker`], running on WebGPU when the browser has it, on the CPU
+//! otherwise. A thin shell: JavaScript values are checked and converted here,
+//! everything else is the core's.
 use super::convert::{bytes, count, err, field, from_js, string, to_js, type_name};
-use crate::detect::{detect, Engine, Pixels};
+use crate::detection::pipeline::{DetectOptions, Pixels};
+use crate::detection::{Backend, Detection};
 use crate::gpu::GpuLetterbox;
-use crate::model::spec::ModelSpec;
-use crate::model::{store, Detector};
-use crate::publish::{load_from_parts, ModelManifest};
+use crate::model::backend::BackendError;
+use crate::model::{BackendChoice, Landmarker, Runtime};
 use burn::tensor::Device;
 use js_sys::Reflect;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::rc::Rc;
+use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 
-/// burn's WebGPU runtime can be initialised once per page; every model shares it.
-#[derive(Clone)]
-struct WebGpu {
-    device: Device,
-    letterbox: Rc<GpuLetterbox>,
-    adapter: String,
-}
-
 thread_local! {
-    static WEBGPU: RefCell<Option<WebGpu>> = const { RefCell::new(None) };
+    /// burn's WebGPU runtime can be initialised once per page; every model shares it.
+    static WEBGPU: RefCell<Option<Runtime>> = const { RefCell::new(None) };
 }
 
 fn navigator_has_gpu() -> bool {
@@ -34,48 +29,62 @@ fn navigator_has_gpu() -> bool {
         .is_some_and(|g| !g.is_undefined() && !g.is_null())
 }
 
-async fn webgpu() -> Result<WebGpu, String> {
+async fn webgpu() -> Result<Runtime, BackendError> {
     if let Some(w) = WEBGPU.with(|w| w.borrow().clone()) {
         return Ok(w);
     }
     if !navigator_has_gpu() {
-        return Err("navigator.gpu is missing: this browser has no WebGPU".into());
+        return Err(BackendError::NoWebGpu(
+            "navigator.gpu is missing: this browser has no WebGPU".into(),
+        ));
     }
-    let (device, setup) = Device::wgpu_options()
+    let (device, setup): (Device, _) = Device::wgpu_options()
         .init_with_setup_async()
         .await
-        .map_err(|e| format!("WebGPU did not start: {e}"))?;
+        .map_err(|e| BackendError::NoWebGpu(format!("WebGPU did not start: {e}")))?;
     let info = setup.adapter.get_info();
-    let w = WebGpu {
-        device,
-        letterbox: Rc::new(GpuLetterbox::new(&setup)),
-        adapter: if info.name.is_empty() {
-            format!("{:?}", info.backend)
-        } else {
-            info.name
-        },
+    let adapter = if info.name.is_empty() {
+        format!("{:?}", info.backend)
+    } else {
+        info.name
     };
-    WEBGPU.with(|cell| *cell.borrow_mut() = Some(w.clone()));
-    Ok(w)
+    // The wasm build is single-threaded; Arc is only there for native callers.
+    #[allow(clippy::arc_with_non_send_sync)]
+    let letterbox = Arc::new(GpuLetterbox::new(&setup));
+    let runtime = Runtime {
+        device,
+        backend: Backend::Webgpu,
+        note: format!("WebGPU adapter: {adapter}"),
+        gpu_letterbox: Some(letterbox),
+    };
+    WEBGPU.with(|cell| *cell.borrow_mut() = Some(runtime.clone()));
+    Ok(runtime)
+}
+
+/// The runtime for a choice: WebGPU, the CPU, or WebGPU if it starts.
+async fn runtime(choice: BackendChoice) -> Result<Runtime, BackendError> {
+    match choice {
+        BackendChoice::Cpu => Ok(Runtime::cpu("CPU chosen")),
+        BackendChoice::Gpu => webgpu().await,
+        BackendChoice::Auto => Ok(match webgpu().await {
+            Ok(r) => r,
+            Err(why) => Runtime::cpu(format!("{why}; running on the CPU")),
+        }),
+    }
 }
 
 /// A loaded model. `Model.load(weights, manifest, backend)` in JavaScript.
 #[wasm_bindgen]
 pub struct Model {
-    model: Detector,
-    spec: ModelSpec,
-    manifest: ModelManifest,
-    device: Device,
-    backend: &'static str,
-    note: String,
-    letterbox: Option<Rc<GpuLetterbox>>,
+    inner: Landmarker,
 }
 
 #[wasm_bindgen]
 impl Model {
     /// Loads a published model: `weights` (Uint8Array or ArrayBuffer), the
-    /// manifest (JSON text or object; its sha256 must match the weights) and
-    /// the backend: "auto" (WebGPU if available, else CPU), "webgpu" or "cpu".
+    /// manifest (JSON text or object; validated, and its sha256 must match
+    /// the weights) and the backend: "auto" (WebGPU if available, else CPU),
+    /// "webgpu" or "cpu".
     pub async fn load(
         weights: JsValue,
         manifest: JsValue,
@@ -94,54 +103,25 @@ impl Model {
                 type_name(&manifest)
             )));
         };
-        let choice = if backend.is_undefined() || backend.is_null() {
-            "auto".to_string()
+        let choice: BackendChoice = if backend.is_undefined() || backend.is_null() {
+            BackendChoice::Auto
         } else {
             string(&backend, "backend")?
+                .parse()
+                .map_err(|_| err("backend: expected \"auto\", \"webgpu\" or \"cpu\""))?
         };
-        let manifest = load_from_parts(&manifest_text, &weights).map_err(err)?;
-        let spec = ModelSpec::from_manifest(&manifest).map_err(err)?;
-
-        let (device, name, note, letterbox) = match choice.as_str() {
-            "cpu" => (Device::flex(), "cpu", "CPU chosen".to_string(), None),
-            "webgpu" => {
-                let w = webgpu().await.map_err(err)?;
-                let note = format!("WebGPU adapter: {}", w.adapter);
-                (w.device, "webgpu", note, Some(w.letterbox))
-            }
-            "auto" => match webgpu().await {
-                Ok(w) => {
-                    let note = format!("WebGPU adapter: {}", w.adapter);
-                    (w.device, "webgpu", note, Some(w.letterbox))
-                }
-                Err(why) => (
-                    Device::flex(),
-                    "cpu",
-                    format!("{why}; running on the CPU"),
-                    None,
-                ),
-            },
-            other => {
-                return Err(err(format!(
-                    "backend {other:?}: expected \"auto\", \"webgpu\" or \"cpu\""
-                )))
-            }
-        };
-        let model = store::from_bytes(&spec.detector, &weights, &device).map_err(err)?;
-        Ok(Model {
-            model,
-            spec,
-            manifest,
-            device,
-            backend: name,
-            note,
-            letterbox,
-        })
+        // The manifest and weights are checked before any GPU work starts.
+        let checked =
+            crate::model::weights::load_from_parts(&manifest_text, &weights).map_err(err)?;
+        let runtime = runtime(choice).await.map_err(err)?;
+        let inner = Landmarker::from_manifest(checked, &weights, runtime).map_err(err)?;
+        Ok(Model { inner })
     }
 
     /// Detects the landmarks of one image: `pixels` RGBA (canvas
     /// `getImageData().data`) or grey bytes, `width` × `height`; `options`
-    /// `{attributes: {name: group}, mmPerPx: number}`, both optional.
+    /// `{attributes: {name: group}, mmPerPx: number, imageName: string}`, all
+    /// optional. Returns the `fairmark.detect/2` document.
     pub async fn detect(
         &self,
         pixels: JsValue,
@@ -152,80 +132,64 @@ impl Model {
         let data = bytes(&pixels, "pixels")?;
         let width = count(&width, "width", 1.0)?;
         let height = count(&height, "height", 1.0)?;
-        let attributes = self.attribute_indices(&field(&options, "attributes")?)?;
-        let mm = field(&options, "mmPerPx")?;
-        let mm_per_px =
-            if mm.is_undefined() || mm.is_null() {
+        let image_name = field(&options, "imageName")?;
+        let options = DetectOptions {
+            attributes: attributes(&field(&options, "attributes")?)?,
+            mm_per_px: optional_number(&field(&options, "mmPerPx")?, "mmPerPx")?,
+            image_name: if image_name.is_undefined() || image_name.is_null() {
                 None
             } else {
-                Some(mm.as_f64().ok_or_else(|| {
-                    err(format!("mmPerPx must be a number, got {}", type_name(&mm)))
-                })?)
-            };
-        let engine = Engine {
-            model: &self.model,
-            spec: &self.spec,
-            device: &self.device,
-            backend: self.backend,
-            gpu: self.letterbox.as_deref(),
+                Some(string(&image_name, "imageName")?)
+            },
         };
         let pixels = Pixels::Bytes {
             data: &data,
             width,
             height,
         };
-        let det = detect(&engine, pixels, &attributes, mm_per_px)
-            .await
-            .map_err(err)?;
+        let det = self.inner.detect(pixels, &options).await.map_err(err)?;
         to_js(&det)
-    }
-
-    fn attribute_indices(&self, v: &JsValue) -> Result<Vec<usize>, JsError> {
-        let map: BTreeMap<String, Option<String>> = if v.is_undefined() || v.is_null() {
-            BTreeMap::new()
-        } else {
-            from_js(v.clone(), "attributes (an object of name: group)")?
-        };
-        // An empty or null group means "not given", as in a form left blank.
-        let map: BTreeMap<String, String> = map
-            .into_iter()
-            .filter_map(|(k, g)| g.filter(|g| !g.is_empty()).map(|g| (k, g)))
-            .collect();
-        self.spec.attributes.parse_map(&map).map_err(err)
     }
 
     /// "webgpu" or "cpu": what runs this model.
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> String {
-        self.backend.into()
+        match self.inner.runtime().backend {
+            Backend::Webgpu => "webgpu",
+            Backend::Wgpu => "wgpu",
+            Backend::Cpu => "cpu",
+        }
+        .into()
     }
 
     /// Why that backend (adapter name, or why WebGPU was not used).
     #[wasm_bindgen(getter, js_name = backendNote)]
     pub fn backend_note(&self) -> String {
-        self.note.clone()
+        self.inner.runtime().note.clone()
     }
 
     #[wasm_bindgen(getter)]
     pub fn name(&self) -> String {
-        self.manifest.name.clone()
+        self.inner.spec().name.clone().unwrap_or_default()
     }
 
     #[wasm_bindgen(getter)]
     pub fn method(&self) -> String {
-        self.spec.method.clone()
+        self.inner.spec().method.clone()
     }
 
     /// "ceph", "hand" or null.
     #[wasm_bindgen(getter)]
     pub fn anatomy(&self) -> Option<String> {
-        self.spec.anatomy.map(|a| a.as_str().to_string())
+        self.inner.spec().anatomy.map(|a| a.as_str().to_string())
     }
 
-    /// `[height, width]` of the model input.
+    /// `[width, height]` of the model input.
     #[wasm_bindgen(getter, js_name = inputSize)]
     pub fn input_size(&self) -> Vec<u32> {
-        self.spec
+        self.inner
+            .spec()
+            .config
             .detector
             .input_size
             .iter()
@@ -235,18 +199,17 @@ impl Model {
 
     #[wasm_bindgen(getter, js_name = landmarkNames)]
     pub fn landmark_names(&self) -> Vec<String> {
-        self.spec.landmark_names.clone()
+        self.inner.spec().landmark_names.clone()
     }
 
     /// `[{name, groups}]` the model can be told about.
     #[wasm_bindgen(getter)]
     pub fn attributes(&self) -> Result<JsValue, JsError> {
-        let list: Vec<serde_json::Value> = self
-            .spec
-            .attributes
+        let space = &self.inner.spec().config.attributes;
+        let list: Vec<serde_json::Value> = space
             .names
             .iter()
-            .zip(&self.spec.attributes.groups)
+            .zip(&space.groups)
             .map(|(n, g)| serde_json::json!({"name": n, "groups": g}))
             .collect();
         to_js(&list)
@@ -254,6 +217,46 @@ impl Model {
 
     #[wasm_bindgen(getter)]
     pub fn manifest(&self) -> Result<JsValue, JsError> {
-        to_js(&self.manifest)
+        to_js(&self.inner.manifest())
     }
+}
+
+/// A detection with its landmarks moved to `points` (`[[x, y], …]`, original
+/// pixels) and the spacing `mmPerPx` (a number, or null for the policy's
+/// default): mm values and measurements recomputed, everything else kept.
+/// What the page calls after a clinician corrects a point or the spacing.
+#[wasm_bindgen(js_name = relocate)]
+pub fn relocate(
+    detection: JsValue,
+    points: JsValue,
+    mm_per_px: JsValue,
+) -> Result<JsValue, JsError> {
+    let value: serde_json::Value = from_js(detection, "detection (a fairmark.detect/2 document)")?;
+    let det = Detection::from_json_value(value).map_err(err)?;
+    let points: Vec<[f64; 2]> = from_js(points, "points (an array of [x, y])")?;
+    let mm = optional_number(&mm_per_px, "mmPerPx")?;
+    to_js(&det.relocate(&points, mm).map_err(err)?)
+}
+
+fn optional_number(v: &JsValue, what: &str) -> Result<Option<f64>, JsError> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.as_f64()
+        .map(Some)
+        .ok_or_else(|| err(format!("{what} must be a number, got {}", type_name(v))))
+}
+
+/// `{name: group}` from JavaScript; an empty or null group means "not given",
+/// as in a form left blank.
+fn attributes(v: &JsValue) -> Result<BTreeMap<String, String>, JsError> {
+    let map: BTreeMap<String, Option<String>> = if v.is_undefined() || v.is_null() {
+        BTreeMap::new()
+    } else {
+        from_js(v.clone(), "attributes (an object of name: group)")?
+    };
+    Ok(map
+        .into_iter()
+        .filter_map(|(k, g)| g.filter(|g| !g.is_empty()).map(|g| (k, g)))
+        .collect())
 }

@@ -5,7 +5,7 @@ use super::convert::{count, err, field, from_js, string, to_js};
 use crate::data::phantom::{groups::GroupSpec, render, PhantomConfig};
 use crate::data::shape_model::mean_landmarks_in_box;
 use crate::data::Anatomy;
-use crate::publish::measurements::measure as measure_points;
+use crate::measure::measure as measure_points;
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 

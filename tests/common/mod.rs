@@ -3,8 +3,22 @@
 #![allow(dead_code)]
 use serde_json::Value;
 
-/// Native detection of ceph phantom 0 with models/ceph-unet-phantom.
+/// Native detection of ceph phantom 0 with models/ceph-unet-phantom
+/// (`mmPerPx` 0.1, image name "ceph0.png").
 pub const DETECT_FIXTURE: &str = include_str!("../fixtures/detect_ceph0.json");
+/// Native detection of hand phantom 0 with models/hand-unet-phantom, no spacing given.
+pub const DETECT_HAND_FIXTURE: &str = include_str!("../fixtures/detect_hand0.json");
+
+/// A detection document without what differs run to run or device to device
+/// (timings, backend, where the letterbox ran): what both targets must agree on.
+pub fn detection_without_timings<T: serde::Serialize>(det: &T) -> Value {
+    let mut v = serde_json::to_value(det).unwrap();
+    let obj = v.as_object_mut().unwrap();
+    for key in ["timings_ms", "backend", "preprocess"] {
+        assert!(obj.remove(key).is_some(), "detection lacks {key}");
+    }
+    v
+}
 /// A small predictions CSV (`fairmark synth predictions`) and its native audit
 /// with `{"rounds": 200, "seed": 3}`.
 pub const AUDIT_FIXTURE_CSV: &str = include_str!("../fixtures/predictions_small.csv");

@@ -220,7 +220,7 @@ async function clinicianFlow(page, backend, { screenshot }) {
   check(Math.abs(Number(csvA[3]) - Number(rowA2[2])) < 0.06, `CSV x of A ${csvA[3]} differs from the table ${rowA2[2]}`);
   check(Number(csvA[5]) > 0, `CSV has no mm coordinates: ${lines[5]}`);
   const json = JSON.parse((await download(page, "#export-json")).bytes.toString());
-  check(json.schema === "fairmark.detect/1" && json.landmarks.length === 10, "JSON export: wrong schema or landmark count");
+  check(json.schema === "fairmark.detect/2" && json.landmarks.length === 10, "JSON export: wrong schema or landmark count");
   check(json.landmarks[4].corrected === true && json.landmarks[3].corrected === false, "JSON export: corrected flags wrong");
   check(json.measurements && Math.abs(json.measurements.sna_deg - sna2) < 0.06, `JSON SNA ${json.measurements && json.measurements.sna_deg} ≠ shown ${sna2}`);
   check(json.backend === backend, `JSON export says backend ${json.backend}`);

@@ -43,13 +43,9 @@ function setBusy(on) {
   for (const id of ["bias-run", "bias-example", "bias-file"]) $(id).disabled = on;
 }
 
-function anatomyFromKeypoints(k) {
-  return k === 10 ? "ceph" : k === 37 ? "hand" : null;
-}
-
 function auditOptions(anatomy) {
   const o = { rounds: Number($("bias-rounds").value) || 1000, seed: Number($("bias-seed").value) || 0, privacy: true, attributes: [] };
-  if (anatomy) o.anatomy = anatomy; // landmark names and SDR radii; else inferred from the keypoint count
+  if (anatomy) o.anatomy = anatomy; // landmark names and SDR radii; else the core infers it and reports it
   return o;
 }
 
@@ -115,7 +111,7 @@ async function loadExample() {
 }
 
 function fromCsv(title, csv, { report, ms }, source) {
-  const anatomy = anatomyFromKeypoints(report.n_keypoints);
+  const anatomy = report.anatomy || null; // as the core's audit determined it
   return { title, source, anatomy, names: report.keypoints.map((k) => k.name), report, csv, detail: `audit ${fmt(ms / 1000, 1)} s` };
 }
 

@@ -12,15 +12,17 @@ import { el, fmt, saveBlob, errorText, setStatus, safeName } from "./util.js";
 
 const $ = (id) => document.getElementById(id);
 
+// The detection document (fairmark.detect/2) is made in Rust, by the wasm
+// model, and changed only through the wasm `relocate` (corrections, a new
+// spacing): the page renders it and never re-derives mm, spacing or
+// measurements.
 const state = {
   entry: null, // catalogue entry of the chosen model
   image: null, // {canvas, width, height, name, phantom?: {landmarks, attributes, mm_per_px}}
-  result: null, // last detect() result
-  landmarks: [], // editable copy: [{keypoint, name, x, y}]
-  corrected: new Set(),
+  result: null, // the current detection document
+  landmarks: [], // editable positions: [{keypoint, name, x, y}], mirrored into `result` by relocate
   selected: -1,
-  givenMm: null, // spacing passed to detect (null = unknown)
-  measurements: null,
+  givenMm: null, // spacing given by the user (null = none: the policy decides)
   measureError: null,
   view: { s: 1, tx: 0, ty: 0 },
   labels: "names",
@@ -250,12 +252,16 @@ function updateButtons() {
   $("clin-truth").disabled = !(state.image && state.image.phantom);
 }
 
+/** Indices of the landmarks corrected by hand, from the document. */
+function correctedSet() {
+  const r = state.result;
+  return new Set(r ? r.landmarks.flatMap((l, i) => (l.corrected ? [i] : [])) : []);
+}
+
 function clearResult() {
   state.result = null;
   state.landmarks = [];
-  state.corrected = new Set();
   state.selected = -1;
-  state.measurements = null;
   state.measureError = null;
   renderTables();
   redraw();
@@ -285,23 +291,20 @@ async function detect() {
     setStatus(st, `Detecting with ${model.name} on ${model.backend}…`, "busy");
     const img = state.image;
     const pixels = img.canvas.getContext("2d").getImageData(0, 0, img.width, img.height).data;
-    const opts = { attributes: attributesFromForm() };
+    const opts = { attributes: attributesFromForm(), imageName: img.name || null };
     if (mm !== null) opts.mmPerPx = mm;
     const r = await model.detect(pixels, img.width, img.height, opts);
     state.result = r;
     state.givenMm = mm;
     state.landmarks = r.landmarks.map((l) => ({ keypoint: l.keypoint, name: l.name, x: l.x, y: l.y }));
-    state.corrected = new Set();
     state.selected = -1;
-    state.measurements = r.measurements || null;
     state.measureError = null;
-    if (!state.measurements) remeasure();
     renderTables();
     redraw();
     const t = r.timings_ms || {};
     setStatus(
       st,
-      `Detected ${r.landmarks.length} landmarks with ${r.method || model.method} on ${r.backend || model.backend} in ${fmt(t.total, 0)} ms ` +
+      `Detected ${r.landmarks.length} landmarks with ${r.model.method} on ${r.backend} in ${fmt(t.total, 0)} ms ` +
         `(preprocess ${fmt(t.preprocess, 0)}${r.preprocess ? ` on ${r.preprocess}` : ""}, forward ${fmt(t.forward, 0)}, decode ${fmt(t.decode, 0)} ms).`,
     );
   } catch (e) {
@@ -322,33 +325,28 @@ function onSpacingChange() {
     return;
   }
   state.givenMm = mm;
-  if (state.result) state.result = { ...state.result, mm_per_px: mm };
-  remeasure();
+  relocate();
   setStatus($("clin-status"), mm ? `Measuring with ${mm} mm per pixel.` : "Pixel spacing cleared.");
 }
 
-/** Spacing used for mm values and the scale bar, with where it came from. */
+const SPACING_SOURCES = { given: "given", wrist_convention: "50 mm wrist convention" };
+
+/** Spacing used for mm values and the scale bar, with where it came from (from the document). */
 function spacing() {
-  const m = state.measurements;
-  if (m && m.mm_per_px > 0) {
-    const src = m.spacing_source === "wrist_convention" ? "50 mm wrist convention" : state.givenMm ? "given" : "detector";
-    return { mm: m.mm_per_px, source: src };
-  }
-  if (state.result && state.result.mm_per_px > 0) return { mm: state.result.mm_per_px, source: state.givenMm ? "given" : "detector" };
-  if (state.givenMm) return { mm: state.givenMm, source: "given" };
-  return null;
+  const r = state.result;
+  if (!r || !(r.mm_per_px > 0)) return null;
+  return { mm: r.mm_per_px, source: SPACING_SOURCES[r.spacing_source] || r.spacing_source };
 }
 
-function remeasure() {
-  const an = (state.result && state.result.anatomy) || anatomy();
-  if (!an || !state.landmarks.length) return;
+/** The edited positions and the given spacing, applied by the core (wasm `relocate`). */
+function relocate() {
+  if (!state.result || !state.landmarks.length) return;
   loadPackage()
     .then((fm) => {
       try {
-        state.measurements = fm.measure(an, state.landmarks.map((l) => [l.x, l.y]), state.givenMm) || null;
+        state.result = fm.relocate(state.result, state.landmarks.map((l) => [l.x, l.y]), state.givenMm);
         state.measureError = null;
       } catch (e) {
-        state.measurements = null;
         state.measureError = errorText(e);
       }
       renderTables();
@@ -373,13 +371,13 @@ function mrow(key, label, value, unit) {
 
 function renderMeasurements() {
   const box = $("measurements");
-  const m = state.measurements;
+  const m = state.result && !state.measureError ? state.result.measurements : null;
   if (!state.landmarks.length) {
     box.replaceChildren(el("p", { class: "muted", text: "Detect landmarks to see measurements." }));
     return;
   }
   if (!m) {
-    const an = (state.result && state.result.anatomy) || anatomy();
+    const an = (state.result && state.result.model.anatomy) || anatomy();
     const why = state.measureError
       ? `No measurements: ${state.measureError}`
       : an === "ceph"
@@ -420,14 +418,16 @@ function renderMeasurements() {
     id: "spacing-note",
     text: sp ? `Scale: ${fmt(sp.mm, 4)} mm per pixel (${sp.source}).` : "Scale: unknown, lengths in mm are not available.",
   });
-  const edits = state.corrected.size ? el("p", { class: "small", text: `${state.corrected.size} landmark(s) corrected by hand.` }) : null;
+  const nCorrected = correctedSet().size;
+  const edits = nCorrected ? el("p", { class: "small", text: `${nCorrected} landmark(s) corrected by hand.` }) : null;
   box.replaceChildren(table, note, edits || "");
   $("scale-info").textContent = sp ? `${fmt(sp.mm, 4)} mm/px (${sp.source})` : "scale unknown";
 }
 
 function renderLandmarks() {
   const tbody = $("landmarks").querySelector("tbody");
-  const sp = spacing();
+  const doc = state.result ? state.result.landmarks : [];
+  const corrected = correctedSet();
   tbody.replaceChildren(
     ...state.landmarks.map((l, i) => {
       const btn = el("button", { type: "button", class: "link", "aria-pressed": String(i === state.selected), text: l.name });
@@ -437,13 +437,13 @@ function renderLandmarks() {
       });
       return el(
         "tr",
-        { class: [i === state.selected ? "selected" : "", state.corrected.has(i) ? "corrected" : ""].join(" ").trim() || null },
+        { class: [i === state.selected ? "selected" : "", corrected.has(i) ? "corrected" : ""].join(" ").trim() || null },
         el("td", { class: "num", text: String(l.keypoint ?? i + 1) }),
         el("td", {}, btn),
         el("td", { class: "num", text: fmt(l.x, 1) }),
         el("td", { class: "num", text: fmt(l.y, 1) }),
-        el("td", { class: "num", text: sp ? fmt(l.x * sp.mm, 1) : "–" }),
-        el("td", { class: "num", text: sp ? fmt(l.y * sp.mm, 1) : "–" }),
+        el("td", { class: "num", text: doc[i] ? fmt(doc[i].x_mm, 1) : "–" }),
+        el("td", { class: "num", text: doc[i] ? fmt(doc[i].y_mm, 1) : "–" }),
       );
     }),
   );
@@ -509,7 +509,7 @@ function paint() {
   drawScene(ctx, state.image && state.image.canvas, state.view, {
     landmarks: state.landmarks,
     selected: state.selected,
-    corrected: state.corrected,
+    corrected: correctedSet(),
     truth,
     labels: state.labels,
     radius: 5 * d,
@@ -558,8 +558,7 @@ function moveLandmark(i, x, y) {
   const l = state.landmarks[i];
   l.x = Math.min(state.image.width - 1, Math.max(0, x));
   l.y = Math.min(state.image.height - 1, Math.max(0, y));
-  state.corrected.add(i);
-  remeasure();
+  relocate();
   renderLandmarks();
   redraw();
 }
@@ -664,39 +663,16 @@ function exportBase() {
   return `${safeName(state.image && state.image.name)}-landmarks`;
 }
 
+/** The detection document as the core made it (with the corrections applied through `relocate`). */
 function exportObject() {
-  const r = state.result || {};
-  const sp = spacing();
-  return {
-    schema: "fairmark.detect/1",
-    image: state.image ? state.image.name : null,
-    model: state.entry ? state.entry.name : null,
-    method: r.method ?? null,
-    backend: r.backend ?? null,
-    width: state.image ? state.image.width : null,
-    height: state.image ? state.image.height : null,
-    mm_per_px: sp ? sp.mm : null,
-    spacing_source: sp ? sp.source : null,
-    attributes: attributesFromForm(),
-    landmarks: state.landmarks.map((l, i) => ({
-      keypoint: l.keypoint ?? i + 1,
-      name: l.name,
-      x: l.x,
-      y: l.y,
-      x_mm: sp ? l.x * sp.mm : null,
-      y_mm: sp ? l.y * sp.mm : null,
-      corrected: state.corrected.has(i),
-    })),
-    measurements: state.measurements,
-    timings_ms: r.timings_ms ?? null,
-  };
+  return state.result;
 }
 
 function exportCsv() {
-  const sp = spacing();
-  const text = landmarksCsv(state.image.name, state.landmarks, sp ? sp.mm : null, state.corrected);
+  const r = state.result;
+  const text = landmarksCsv(state.image.name, r.landmarks);
   saveBlob(new Blob([text], { type: "text/csv" }), `${exportBase()}.csv`);
-  setStatus($("clin-status"), `Exported ${state.landmarks.length} landmarks as CSV.`);
+  setStatus($("clin-status"), `Exported ${r.landmarks.length} landmarks as CSV.`);
 }
 
 function exportJson() {
@@ -715,7 +691,7 @@ function exportPng() {
   drawScene(cx, img.canvas, { s: 1, tx: 0, ty: 0 }, {
     landmarks: state.landmarks,
     selected: -1,
-    corrected: state.corrected,
+    corrected: correctedSet(),
     truth: null,
     labels: state.labels === "off" ? "off" : state.labels,
     radius: 4 * unit,

@@ -13,20 +13,11 @@ export function toCsv(header, rows) {
 }
 
 /**
- * Landmarks of one image:
+ * Landmarks of one detection document:
  * `image,keypoint,name,x,y,x_mm,y_mm,corrected` (pixels of the original
  * image, y down; mm empty when the spacing is unknown).
  */
-export function landmarksCsv(image, landmarks, mmPerPx, corrected) {
-  const rows = landmarks.map((l, i) => [
-    image,
-    l.keypoint ?? i + 1,
-    l.name,
-    l.x,
-    l.y,
-    mmPerPx ? l.x * mmPerPx : null,
-    mmPerPx ? l.y * mmPerPx : null,
-    corrected.has(i) ? 1 : 0,
-  ]);
+export function landmarksCsv(image, landmarks) {
+  const rows = landmarks.map((l) => [image, l.keypoint, l.name, l.x, l.y, l.x_mm, l.y_mm, l.corrected ? 1 : 0]);
   return toCsv(["image", "keypoint", "name", "x", "y", "x_mm", "y_mm", "corrected"], rows);
 }

@@ -101,12 +101,9 @@ export function getModel(name, backend) {
   return modelCache.get(key);
 }
 
-/** Attributes of a catalogue entry: [{name, groups}] from the manifest. */
+/** Attributes of a catalogue entry: [{name, groups}] from the manifest's
+ * `attributes` (which the core checks against its config when it loads). */
 export function entryAttributes(entry) {
-  const a = entry && entry.manifest && entry.manifest.config && entry.manifest.config.attributes;
-  if (a && Array.isArray(a.names)) {
-    return a.names.map((n, i) => ({ name: n, groups: (a.groups && a.groups[i]) || [] }));
-  }
   const top = entry && entry.manifest && entry.manifest.attributes;
   if (top && typeof top === "object") return Object.entries(top).map(([name, groups]) => ({ name, groups }));
   return [];

@@ -2,7 +2,8 @@
 //! a blocking client and publish bodies.
 #![allow(dead_code)]
 use base64::Engine as _;
-use fairmark::publish::{fill_weights, ModelManifest, MANIFEST_FILE};
+use fairmark::model::manifest::{ModelManifest, MANIFEST_FILE};
+use fairmark::model::weights::fill_weights;
 use fairmark_server::{Config, RunningServer};
 use std::path::{Path, PathBuf};
 use std::time::Duration;

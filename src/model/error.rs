@@ -1,9 +1,10 @@
-//! Errors of published model directories: each names the directory or file at
-//! fault and says what to do about it.
+//! Errors of the model format and of loading a model: each names the
+//! directory, file or field at fault and says what to do about it.
+use super::config::ConfigError;
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
-pub enum PublishError {
+pub enum ModelError {
     #[error("model directory {} does not exist{}", dir.display(), available_hint(available))]
     MissingModelDir {
         dir: PathBuf,
@@ -43,6 +44,21 @@ pub enum PublishError {
     /// A manifest that parses but contradicts itself (or a bad argument).
     #[error("{}: {problem}", path.display())]
     Invalid { path: PathBuf, problem: String },
+    /// A model configuration that cannot be built (bounds, divisibility).
+    #[error("{}: config: {source}", path.display())]
+    Config {
+        path: PathBuf,
+        #[source]
+        source: ConfigError,
+    },
+    /// Weights that are not burnpack, or do not fit the configuration.
+    #[cfg(feature = "model")]
+    #[error("{file}: {source}")]
+    Weights {
+        file: String,
+        #[source]
+        source: super::store::WeightsError,
+    },
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -62,7 +78,7 @@ fn available_hint(available: &[String]) -> String {
     }
 }
 
-impl PublishError {
+impl ModelError {
     pub fn invalid(path: impl Into<PathBuf>, problem: impl Into<String>) -> Self {
         Self::Invalid {
             path: path.into(),
@@ -78,4 +94,4 @@ impl PublishError {
     }
 }
 
-pub type Result<T, E = PublishError> = std::result::Result<T, E>;
+pub type Result<T, E = ModelError> = std::result::Result<T, E>;

@@ -4,8 +4,13 @@
 //!
 //! Points are in image pixels (y down), keypoint order as in
 //! [`Anatomy::landmark_names`].
+pub mod spacing;
+
+pub use spacing::{Spacing, SpacingSource};
+
 use crate::data::anatomy::{Anatomy, HAND_WRIST_ENDPOINTS, HAND_WRIST_MM};
 use serde::{Deserialize, Serialize};
+use spacing::check_spacing;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum MeasurementError {
@@ -83,16 +88,6 @@ pub fn ceph_measurements(points: &[[f64; 2]], mm_per_px: Option<f64>) -> Result<
     })
 }
 
-/// Where the pixel spacing of a hand measurement came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SpacingSource {
-    /// Given by the caller (e.g. from the image's metadata).
-    Given,
-    /// Derived from the 50 mm wrist convention (Payer et al. 2019).
-    WristConvention,
-}
-
 /// Length of one finger along its joints, MCP to tip.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FingerLength {
@@ -134,20 +129,12 @@ pub fn hand_measurements(points: &[[f64; 2]], mm_per_px: Option<f64>) -> Result<
     check_points(Anatomy::Hand, points)?;
     let (a, b) = HAND_WRIST_ENDPOINTS;
     let wrist_px = dist(points[a], points[b]);
-    let (spacing, source) = match mm_per_px {
-        Some(s) => {
-            check_spacing(s)?;
-            (s, SpacingSource::Given)
-        }
-        None => {
-            if wrist_px <= 1e-9 {
-                return Err(MeasurementError::Degenerate(
-                    "the wrist endpoints KP2 and KP6 coincide, so the 50 mm convention gives no scale; pass the pixel spacing".into(),
-                ));
-            }
-            (HAND_WRIST_MM / wrist_px, SpacingSource::WristConvention)
-        }
-    };
+    let Spacing {
+        mm_per_px: spacing,
+        source,
+    } = spacing::resolve(Some(Anatomy::Hand), points, mm_per_px)?.ok_or_else(|| {
+        MeasurementError::Degenerate("no pixel spacing for the hand measurements".into())
+    })?;
     let names = Anatomy::Hand.landmark_names();
     // The finger chains come from the landmark names (`thumb_mcp`, …,
     // `thumb_tip`), the one place the hand numbering is defined.
@@ -203,14 +190,6 @@ fn check_points(anatomy: Anatomy, points: &[[f64; 2]]) -> Result<()> {
         });
     }
     Ok(())
-}
-
-fn check_spacing(s: f64) -> Result<()> {
-    if s.is_finite() && s > 0.0 {
-        Ok(())
-    } else {
-        Err(MeasurementError::BadSpacing(s))
-    }
 }
 
 fn dist(p: [f64; 2], q: [f64; 2]) -> f64 {

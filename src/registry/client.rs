@@ -1,13 +1,35 @@
 //! Upload of a published model directory to a fairmark server
 //! (`PUT /api/models/{name}`, see docs/SERVER.md): what
 //! `fairmark publish ... --to URL` does after writing the directory.
-use super::{load_dir, render_model_card, MODEL_CARD_FILE};
+use super::{valid_model_name, TOKEN_ENV};
+use crate::model::error::ModelError;
+use crate::model::manifest::MODEL_CARD_FILE;
+use crate::model::weights::load_dir;
+use crate::publish::render_model_card;
 use base64::Engine as _;
 use std::path::Path;
 use std::time::Duration;
 
-/// Environment variable that holds the bearer token for publishing.
-pub const TOKEN_ENV: &str = "FAIRMARK_TOKEN";
+/// Why a model could not be uploaded.
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    #[error("--to {0:?}: give the server as http://HOST:PORT or https://HOST")]
+    BadUrl(String),
+    #[error("no token: set {TOKEN_ENV} to the server's publishing token")]
+    NoToken,
+    #[error("model name {0:?}: use 1 to 128 letters, digits, '-' and '_'")]
+    BadName(String),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error("PUT {url}: {problem}")]
+    Http { url: String, problem: String },
+    #[error("PUT {url}: the server answered {status}: {why}")]
+    Refused {
+        url: String,
+        status: u16,
+        why: String,
+    },
+}
 
 /// What the server answered to a publish.
 #[derive(Clone, Debug)]
@@ -20,27 +42,16 @@ pub struct PushReply {
     pub model: serde_json::Value,
 }
 
-/// Whether a model name is one a server accepts: 1 to 128 of ASCII letters,
-/// digits, `-` and `_` (so never hidden, never a path).
-pub fn valid_model_name(name: &str) -> bool {
-    (1..=128).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
 /// The JSON body of `PUT /api/models/{name}` for the model directory `dir`:
 /// `{"manifest": {...}, "weights_base64": "...", "model_card": "..."}`. The
 /// weights are checked against the manifest first. When `name` differs from
 /// the manifest's name the manifest is renamed and the card re-rendered (the
 /// server refuses a manifest whose name is not the URL's).
-pub fn upload_body(dir: &Path, name: &str) -> Result<String, String> {
+pub fn upload_body(dir: &Path, name: &str) -> Result<String, PushError> {
     if !valid_model_name(name) {
-        return Err(format!(
-            "model name {name:?}: use 1 to 128 letters, digits, '-' and '_'"
-        ));
+        return Err(PushError::BadName(name.into()));
     }
-    let (mut manifest, weights) = load_dir(dir).map_err(|e| e.to_string())?;
+    let (mut manifest, weights) = load_dir(dir)?;
     let card = if manifest.name == name {
         match std::fs::read_to_string(dir.join(MODEL_CARD_FILE)) {
             Ok(card) => card,
@@ -74,17 +85,13 @@ pub fn is_plain_http_to_remote(server: &str) -> bool {
 
 /// Publishes the model directory `dir` as `name` on the server at `server`
 /// (`http://HOST:PORT` or `https://...`) with the bearer `token`.
-pub fn push_dir(dir: &Path, name: &str, server: &str, token: &str) -> Result<PushReply, String> {
+pub fn push_dir(dir: &Path, name: &str, server: &str, token: &str) -> Result<PushReply, PushError> {
     let server = server.trim_end_matches('/');
     if !(server.starts_with("http://") || server.starts_with("https://")) {
-        return Err(format!(
-            "--to {server:?}: give the server as http://HOST:PORT or https://HOST"
-        ));
+        return Err(PushError::BadUrl(server.into()));
     }
     if token.trim().is_empty() {
-        return Err(format!(
-            "no token: set {TOKEN_ENV} to the server's publishing token"
-        ));
+        return Err(PushError::NoToken);
     }
     let body = upload_body(dir, name)?;
     let url = format!("{server}/api/models/{name}");
@@ -103,14 +110,20 @@ pub fn push_dir(dir: &Path, name: &str, server: &str, token: &str) -> Result<Pus
         // connection.
         .header("Expect", "100-continue")
         .send(body.as_bytes())
-        .map_err(|e| format!("PUT {url}: {e}"))?;
+        .map_err(|e| PushError::Http {
+            url: url.clone(),
+            problem: e.to_string(),
+        })?;
     let status = response.status().as_u16();
     let text = response
         .body_mut()
         .with_config()
         .limit(16 << 20)
         .read_to_string()
-        .map_err(|e| format!("PUT {url}: reading the answer: {e}"))?;
+        .map_err(|e| PushError::Http {
+            url: url.clone(),
+            problem: format!("reading the answer: {e}"),
+        })?;
     let json: Option<serde_json::Value> = serde_json::from_str(&text).ok();
     if !(200..300).contains(&status) {
         let why = json
@@ -119,9 +132,12 @@ pub fn push_dir(dir: &Path, name: &str, server: &str, token: &str) -> Result<Pus
             .and_then(|e| e.as_str())
             .map(str::to_string)
             .unwrap_or_else(|| text.chars().take(300).collect());
-        return Err(format!("PUT {url}: the server answered {status}: {why}"));
+        return Err(PushError::Refused { url, status, why });
     }
-    let model = json.ok_or_else(|| format!("PUT {url}: the answer is not JSON: {text:.200}"))?;
+    let model = json.ok_or_else(|| PushError::Http {
+        url: url.clone(),
+        problem: format!("the answer is not JSON: {text:.200}"),
+    })?;
     Ok(PushReply { url, status, model })
 }
 
@@ -130,14 +146,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_and_plain_http() {
-        for ok in ["ceph-unet", "a", "A_1-b"] {
-            assert!(valid_model_name(ok), "{ok}");
-        }
-        let long = "x".repeat(129);
-        for bad in ["", ".x", "../x", "a/b", "a.b", "/etc", "é", long.as_str()] {
-            assert!(!valid_model_name(bad), "{bad}");
-        }
+    fn plain_http_is_told_apart() {
         assert!(!is_plain_http_to_remote("http://127.0.0.1:8080"));
         assert!(!is_plain_http_to_remote("http://localhost:8080/"));
         assert!(!is_plain_http_to_remote("http://[::1]:8080"));
@@ -149,11 +158,15 @@ mod tests {
     #[test]
     fn refused_before_any_request() {
         let dir = Path::new("models/does-not-exist");
-        let e = push_dir(dir, "x", "ftp://h", "t").unwrap_err();
+        let e = push_dir(dir, "x", "ftp://h", "t").unwrap_err().to_string();
         assert!(e.contains("http://HOST:PORT"), "{e}");
-        let e = push_dir(dir, "x", "http://127.0.0.1:9", " ").unwrap_err();
+        let e = push_dir(dir, "x", "http://127.0.0.1:9", " ")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(TOKEN_ENV), "{e}");
-        let e = push_dir(dir, "../x", "http://127.0.0.1:9", "t").unwrap_err();
+        let e = push_dir(dir, "../x", "http://127.0.0.1:9", "t")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("letters, digits"), "{e}");
     }
 }

@@ -1,11 +1,10 @@
 //! `manifest.json` of a published model (schema "fairmark.model/1"): everything
 //! needed to reload the model, check its weights and say what it was trained
 //! on and how fair it was on its test split.
-use super::error::{PublishError, Result};
+use super::config::ModelConfig;
+use super::error::{ModelError, Result};
+use super::model_metrics::ModelMetrics;
 use crate::data::Anatomy;
-use crate::metrics::privacy::PrivacyResult;
-use crate::metrics::report::{AuditReport, ByThreshold, JOINT};
-use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -71,156 +70,21 @@ impl TrainingData {
     }
 }
 
-/// Accuracy of one group (or of all test images).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct GroupMetrics {
-    pub n_images: usize,
-    pub mre_mm: f64,
-    pub mre_std_mm: f64,
-    /// SDR in percent (0–100) by threshold key ("2", "2.5", …).
-    pub sdr: ByThreshold<f64>,
-}
-
-/// The per-keypoint fairness gap of one keypoint for one attribute.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct KeypointGap {
-    /// Demographic parity gap of SDR@φ (fraction 0–1): best minus worst group.
-    pub dp: f64,
-    /// Permutation p-value after Holm correction over the keypoints.
-    pub p_holm: f64,
-    /// Whether `p_holm < alpha`.
-    pub flagged: bool,
-    /// SDR@φ (fraction 0–1) of each group, to say who is served worse.
-    pub success_rate: IndexMap<String, f64>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct KeypointMetrics {
-    /// 1-based.
-    pub keypoint: usize,
-    pub name: String,
-    pub mre_mm: f64,
-    /// Attribute (or `joint`) → gap.
-    pub gaps: IndexMap<String, KeypointGap>,
-}
-
-/// Test-split metrics of a published model, taken from an [`AuditReport`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ModelMetrics {
-    pub n_images: usize,
-    pub n_keypoints: usize,
-    pub thresholds_mm: Vec<f64>,
-    /// Success radius φ of the per-keypoint DP, in mm.
-    pub dp_threshold_mm: f64,
-    pub alpha: f64,
-    /// Rounds of the permutation test behind `p_holm`.
-    pub rounds: usize,
-    pub attributes: Vec<String>,
-    pub overall: GroupMetrics,
-    /// Attribute (and `joint` for several attributes) → group → accuracy.
-    pub groups: IndexMap<String, IndexMap<String, GroupMetrics>>,
-    /// REN per attribute.
-    pub ren: IndexMap<String, f64>,
-    pub keypoints: Vec<KeypointMetrics>,
-    /// Mean per-keypoint DP per attribute.
-    pub dp_mean: IndexMap<String, f64>,
-    /// Attribute inferred from the error pattern (the privacy attack), if run.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub privacy: IndexMap<String, PrivacyResult>,
-}
-
-impl ModelMetrics {
-    /// Copies the metrics a model card needs out of an audit report. With one
-    /// attribute the report's `joint` grouping repeats that attribute, so it is
-    /// left out.
-    pub fn from_report(report: &AuditReport) -> Self {
-        let keep = |name: &str| name != JOINT || report.attributes.len() > 1;
-        let group_metrics = |n: usize, mre: f64, std: f64, sdr: &ByThreshold<f64>| GroupMetrics {
-            n_images: n,
-            mre_mm: mre,
-            mre_std_mm: std,
-            sdr: sdr.clone(),
-        };
-        let keypoints = report
-            .keypoints
-            .iter()
-            .map(|kp| KeypointMetrics {
-                keypoint: kp.keypoint,
-                name: kp.name.clone(),
-                mre_mm: kp.mre_mm,
-                gaps: kp
-                    .dp
-                    .iter()
-                    .filter(|(a, _)| keep(a))
-                    .map(|(a, &dp)| {
-                        let gap = KeypointGap {
-                            dp,
-                            p_holm: kp.p_holm.get(a).copied().unwrap_or(f64::NAN),
-                            flagged: kp.flagged.contains(a),
-                            success_rate: kp.success_rate.get(a).cloned().unwrap_or_default(),
-                        };
-                        (a.clone(), gap)
-                    })
-                    .collect(),
-            })
-            .collect();
-        Self {
-            n_images: report.n_images,
-            n_keypoints: report.n_keypoints,
-            thresholds_mm: report.thresholds_mm.clone(),
-            dp_threshold_mm: report.dp_threshold_mm,
-            alpha: report.alpha,
-            rounds: report.rounds,
-            attributes: report.attributes.clone(),
-            overall: group_metrics(
-                report.n_images,
-                report.overall.mre_mm,
-                report.overall.mre_std_mm,
-                &report.overall.sdr,
-            ),
-            groups: report
-                .groups
-                .iter()
-                .filter(|(a, _)| keep(a))
-                .map(|(a, gs)| {
-                    let gs = gs
-                        .iter()
-                        .map(|(g, s)| {
-                            (
-                                g.clone(),
-                                group_metrics(s.n_images, s.mre_mm, s.mre_std_mm, &s.sdr),
-                            )
-                        })
-                        .collect();
-                    (a.clone(), gs)
-                })
-                .collect(),
-            ren: report.ren.clone(),
-            keypoints,
-            dp_mean: report
-                .dp_mean
-                .iter()
-                .filter(|(a, _)| keep(a))
-                .map(|(a, v)| (a.clone(), *v))
-                .collect(),
-            privacy: report.privacy.clone(),
-        }
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelManifest {
     pub schema: String,
     pub name: String,
     /// Training method, e.g. "unet", "idfopnet", "groupdro".
     pub method: String,
-    /// The full model and training config, as the model code wrote it.
-    pub config: serde_json::Value,
+    /// The network (validated before anything is allocated), its attributes
+    /// and how it was trained.
+    pub config: ModelConfig,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anatomy: Option<Anatomy>,
     /// Keypoint order (KP1 first).
     pub landmark_names: Vec<String>,
-    /// Width and height of the model input, in pixels.
+    /// Width and height of the model input, in pixels (equal to
+    /// `config.detector.input_size`; kept at the top for readers of the file).
     pub input_size: [usize; 2],
     /// Attributes and their groups known from the training data.
     #[serde(default)]
@@ -244,21 +108,27 @@ impl ModelManifest {
     pub fn new(
         name: impl Into<String>,
         method: impl Into<String>,
-        config: serde_json::Value,
+        config: ModelConfig,
         landmark_names: Vec<String>,
-        input_size: [usize; 2],
         training_data: TrainingData,
         created: impl Into<String>,
     ) -> Self {
+        let attributes = config
+            .attributes
+            .names
+            .iter()
+            .cloned()
+            .zip(config.attributes.groups.iter().cloned())
+            .collect();
         Self {
             schema: MODEL_SCHEMA.into(),
             name: name.into(),
             method: method.into(),
+            input_size: config.detector.input_size,
             config,
             anatomy: None,
             landmark_names,
-            input_size,
-            attributes: BTreeMap::new(),
+            attributes,
             mm_per_px: None,
             training_data,
             metrics: None,
@@ -276,7 +146,7 @@ impl ModelManifest {
             serde_json::from_str(text).map_err(|e| json_error(path, &e))?;
         let found = value.get("schema").and_then(|s| s.as_str()).unwrap_or("");
         if found != MODEL_SCHEMA {
-            return Err(PublishError::WrongSchema {
+            return Err(ModelError::WrongSchema {
                 path: path.into(),
                 found: found.into(),
                 expected: MODEL_SCHEMA.into(),
@@ -296,10 +166,17 @@ impl ModelManifest {
         s
     }
 
-    /// Checks what serde cannot: sizes, names and a weights file name that
-    /// stays inside the model directory.
+    /// Checks what serde cannot: the config's bounds, sizes and names that
+    /// agree with each other, and a weights file name that stays inside the
+    /// model directory.
     pub fn validate(&self, path: &Path) -> Result<()> {
-        let bad = |m: String| Err(PublishError::invalid(path, m));
+        let bad = |m: String| Err(ModelError::invalid(path, m));
+        self.config
+            .validate()
+            .map_err(|source| ModelError::Config {
+                path: path.into(),
+                source,
+            })?;
         if self.name.trim().is_empty() {
             return bad("model name is empty".into());
         }
@@ -315,10 +192,31 @@ impl ModelManifest {
                 ));
             }
         }
-        if self.input_size.contains(&0) {
+        let n = self.config.detector.n_landmarks;
+        if self.landmark_names.len() != n {
             return bad(format!(
-                "input_size must be positive, got {:?}",
-                self.input_size
+                "landmark_names has {} names, the detector has {n} landmarks",
+                self.landmark_names.len()
+            ));
+        }
+        if self.input_size != self.config.detector.input_size {
+            return bad(format!(
+                "input_size {:?} differs from config.detector.input_size {:?}",
+                self.input_size, self.config.detector.input_size
+            ));
+        }
+        let declared: BTreeMap<String, Vec<String>> = self
+            .config
+            .attributes
+            .names
+            .iter()
+            .cloned()
+            .zip(self.config.attributes.groups.iter().cloned())
+            .collect();
+        if self.attributes != declared {
+            return bad(format!(
+                "attributes {:?} differ from config.attributes {declared:?}",
+                self.attributes
             ));
         }
         if let Some(s) = self.mm_per_px {
@@ -349,15 +247,15 @@ pub(crate) fn check_file_name(path: &Path, file: &str) -> Result<()> {
     if plain {
         Ok(())
     } else {
-        Err(PublishError::invalid(
+        Err(ModelError::invalid(
             path,
             format!("weights file name {file:?} must be a plain file name inside the model directory (not {MANIFEST_FILE} or {MODEL_CARD_FILE})"),
         ))
     }
 }
 
-fn json_error(path: &Path, e: &serde_json::Error) -> PublishError {
-    PublishError::InvalidManifest {
+fn json_error(path: &Path, e: &serde_json::Error) -> ModelError {
+    ModelError::InvalidManifest {
         path: path.into(),
         line: e.line(),
         column: e.column(),

@@ -1,0 +1,163 @@
+//! One image → a [`Detection`]: letterbox → forward → asynchronous read-back →
+//! sub-pixel decode → landmarks in original pixels, spacing and
+//! measurements. `fairmark detect`, the browser and the tests all run this.
+//! Read-back is asynchronous only, because a synchronous read panics on WebGPU.
+use super::{Detection, DetectionContext, ImageInfo, ModelInfo, Preprocess, Timings};
+use crate::data::preprocess::letterbox::Letterbox;
+use crate::data::preprocess::pixels::grey_from_bytes;
+use crate::data::GreyImage;
+use crate::gpu::GpuLetterbox;
+use crate::measure::MeasurementError;
+use crate::model::attributes::{attribute_tensor, AttributeError};
+use crate::model::decode::{decode_batch, to_original};
+use crate::model::Landmarker;
+use burn::tensor::activation::softmax;
+use burn::tensor::{Tensor, TensorData};
+use std::collections::BTreeMap;
+use web_time::Instant;
+
+/// An image as the caller has it.
+pub enum Pixels<'a> {
+    /// Decoded grey image, values in [0, 1] (files read natively).
+    Grey(&'a GreyImage),
+    /// 8-bit grey or RGBA bytes, row-major (a browser canvas).
+    Bytes {
+        data: &'a [u8],
+        width: usize,
+        height: usize,
+    },
+}
+
+impl Pixels<'_> {
+    pub fn size(&self) -> (usize, usize) {
+        match self {
+            Pixels::Grey(img) => (img.width, img.height),
+            Pixels::Bytes { width, height, .. } => (*width, *height),
+        }
+    }
+}
+
+/// What the caller knows about the image.
+#[derive(Clone, Debug, Default)]
+pub struct DetectOptions {
+    /// Attribute name → group, for models that take attributes; absent = unknown.
+    pub attributes: BTreeMap<String, String>,
+    /// Pixel spacing of the image, if known (see `measure::spacing`).
+    pub mm_per_px: Option<f64>,
+    /// File name for the document.
+    pub image_name: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DetectError {
+    #[error(transparent)]
+    Attributes(#[from] AttributeError),
+    #[error("image: {0}")]
+    Image(String),
+    #[error("reading the heatmaps back failed: {0}")]
+    ReadBack(String),
+    #[error(transparent)]
+    Measurement(#[from] MeasurementError),
+}
+
+/// Letterboxes the image into the model input on the GPU when one is given
+/// (falling back to the CPU if the shader path fails), else on the CPU.
+pub async fn preprocess(
+    pixels: &Pixels<'_>,
+    lb: &Letterbox,
+    gpu: Option<&GpuLetterbox>,
+) -> Result<(GreyImage, Preprocess), DetectError> {
+    if let (
+        Pixels::Bytes {
+            data,
+            width,
+            height,
+        },
+        Some(g),
+    ) = (pixels, gpu)
+    {
+        if let Ok(img) = g.apply(data, *width, *height, lb).await {
+            return Ok((img, Preprocess::GpuShader));
+        }
+    }
+    let image_error = |e: crate::data::DataError| DetectError::Image(e.to_string());
+    let input = match pixels {
+        Pixels::Grey(img) => lb.apply(img),
+        Pixels::Bytes {
+            data,
+            width,
+            height,
+        } => lb.apply(&grey_from_bytes(data, *width, *height).map_err(image_error)?),
+    };
+    Ok((input.map_err(image_error)?, Preprocess::Cpu))
+}
+
+impl Landmarker {
+    /// Detects the landmarks of one image.
+    pub async fn detect(
+        &self,
+        pixels: Pixels<'_>,
+        options: &DetectOptions,
+    ) -> Result<Detection, DetectError> {
+        let spec = self.spec();
+        let runtime = self.runtime();
+        let attributes = spec.config.attributes.parse_map(&options.attributes)?;
+        if let Some(m) = options.mm_per_px {
+            crate::measure::spacing::check_spacing(m)?;
+        }
+        let t0 = Instant::now();
+        let (width, height) = pixels.size();
+        let (w, h) = spec.config.detector.input_wh();
+        let lb =
+            Letterbox::new(width, height, w, h).map_err(|e| DetectError::Image(e.to_string()))?;
+        let (input, preprocess) =
+            preprocess(&pixels, &lb, runtime.gpu_letterbox.as_deref()).await?;
+        let t1 = Instant::now();
+
+        let device = &runtime.device;
+        let x = Tensor::<4>::from_data(TensorData::new(input.data, [1, 1, h, w]), device);
+        let attrs = attribute_tensor(&[attributes], device);
+        let maps = self.net().forward(x, Some(attrs)).heatmaps;
+        let k = spec.config.detector.n_landmarks;
+        // Softmax over space makes logits and similarity maps alike positive, so
+        // the log-parabola refinement applies to both (as in training's evaluation).
+        let probs = softmax(maps.reshape([1, k, h * w]), 2);
+        let data: Vec<f32> = probs
+            .into_data_async()
+            .await
+            .map_err(|e| DetectError::ReadBack(format!("{e:?}")))?
+            .try_to_vec::<f32>()
+            .map_err(|e| DetectError::ReadBack(format!("{e:?}")))?;
+        let t2 = Instant::now();
+
+        let points = to_original(&decode_batch(&data, 1, k, h, w)[0], &lb);
+        let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1e3;
+        let context = DetectionContext {
+            image: ImageInfo {
+                name: options.image_name.clone(),
+                width,
+                height,
+            },
+            model: ModelInfo {
+                name: spec.name.clone(),
+                method: spec.method.clone(),
+                anatomy: spec.anatomy,
+                sha256: spec.sha256.clone(),
+            },
+            backend: runtime.backend,
+            preprocess,
+            attributes: options.attributes.clone(),
+            timings_ms: Timings {
+                preprocess: ms(t0, t1),
+                forward: ms(t1, t2),
+                decode: 0.0,
+                total: 0.0,
+            },
+        };
+        let mut det = Detection::new(context, &spec.landmark_names, &points, options.mm_per_px)?;
+        let t3 = Instant::now();
+        det.timings_ms.decode = ms(t2, t3);
+        det.timings_ms.total = ms(t0, t3);
+        Ok(det)
+    }
+}
