@@ -339,3 +339,68 @@ fn same_seed_same_weights() {
         "two runs with one seed gave different models"
     );
 }
+
+/// `fairmark detect` with a hostile manifest (each bad field, with weights
+/// that match its hash): a clear error naming the field, exit code 1, no
+/// panic and no huge allocation.
+#[test]
+fn hostile_manifests_are_clear_cli_errors() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let committed = root.join("models/ceph-unet-phantom");
+    let tmp = tempfile::tempdir().unwrap();
+    let image = tmp.path().join("x.png");
+    image::GrayImage::from_pixel(40, 50, image::Luma([90u8]))
+        .save(&image)
+        .unwrap();
+    let good: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(committed.join("manifest.json")).unwrap())
+            .unwrap();
+    let cases = [
+        ("/config/detector/n_heads", "0", "n_heads is 0"),
+        ("/config/detector/backbone/depth", "40", "depth is 40"),
+        (
+            "/config/detector/backbone/base_width",
+            "1048576",
+            "base_width",
+        ),
+        (
+            "/config/detector/input_size",
+            "[100, 100]",
+            "multiples of 2^depth",
+        ),
+        (
+            "/config/detector/input_size",
+            "[4096, 4096]",
+            "activation values",
+        ),
+        (
+            "/config/detector/n_landmarks",
+            "11",
+            "landmark_names has 10",
+        ),
+        ("/config/detector/groups_per_attribute", "[]", "groups"),
+        ("/input_size", "[64, 64]", "differs"),
+        ("/weights/file", r#""../x""#, "plain file name"),
+    ];
+    for (i, (pointer, value, expected)) in cases.iter().enumerate() {
+        let dir = tmp.path().join(format!("m{i}"));
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::copy(committed.join("weights.bpk"), dir.join("weights.bpk")).unwrap();
+        let mut m = good.clone();
+        *m.pointer_mut(pointer).unwrap() = serde_json::from_str(value).unwrap();
+        std::fs::write(dir.join("manifest.json"), m.to_string()).unwrap();
+        let out = fairmark(
+            &["detect", "--backend", "cpu", "--out"],
+            &[
+                &tmp.path().join("r.json"),
+                &image,
+                Path::new("--model"),
+                &dir,
+            ],
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{pointer} = {value}: {err}");
+        assert!(err.contains(expected), "{pointer} = {value}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}

@@ -96,14 +96,20 @@ fn max_distance(a: &[[f64; 2]], b: &[[f64; 2]]) -> f64 {
         .fold(0.0, f64::max)
 }
 
-/// Everything but the landmark coordinates (which may differ in the last
-/// digits between devices) equals the native document.
+/// Everything but the landmark coordinates and what follows from them (which
+/// may differ in the last digits between devices) equals the native document.
 fn same_document_as_native(browser: &Value, native: &Value) {
     let mut b = detection_without_timings(browser);
     let mut n = native.clone();
+    let spacing = |d: &Value| d["mm_per_px"].as_f64();
+    match (spacing(&b), spacing(&n)) {
+        (Some(x), Some(y)) => assert!((x - y).abs() <= 1e-3 * y, "spacing {x} vs {y}"),
+        (x, y) => assert_eq!(x, y),
+    }
     for doc in [&mut b, &mut n] {
-        doc.as_object_mut().unwrap().remove("landmarks");
-        doc.as_object_mut().unwrap().remove("measurements");
+        for key in ["landmarks", "measurements", "mm_per_px"] {
+            doc.as_object_mut().unwrap().remove(key);
+        }
     }
     assert_eq!(b, n);
     let d = max_distance(&points(browser), &points(native));

@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 
 #[derive(Subcommand)]
 pub enum ImportCommand {
-    /// ISBI 2015 cephalometric layout (AnnotationsByMD/400_senior/NNN.txt, RawImage/…).
+    /// ISBI 2015 cephalograms: DIR with AnnotationsByMD/400_{senior,junior}/NNN.txt and
+    /// RawImage/…, or DIR/images/NNN.jpg|bmp with the annotation CSVs (isbi2015_ceph_{senior,junior}.csv,
+    /// millimetres) in DIR/annotations, DIR/../annotations or --annotations. Adds the
+    /// attribute skeletal_class (I, II, III) from the senior annotation's ANB.
     Isbi(IsbiArgs),
     /// Digital Hand Atlas in Payer et al.'s layout (all.csv + attributes CSV + images).
     Hand(HandArgs),
@@ -32,12 +35,16 @@ pub struct IsbiArgs {
     /// Annotator whose landmarks are the ground truth (or their mean).
     #[arg(long, value_enum, default_value = "senior")]
     pub ground_truth: GroundTruth,
-    /// Keep all 19 ISBI landmarks instead of the 10 fairmark ones.
+    /// Keep all 19 ISBI landmarks (anatomy "isbi", the challenge's names)
+    /// instead of the 10 fairmark ceph ones.
     #[arg(long)]
     pub all_landmarks: bool,
     /// Fraction of the training ids (001–150) held out for validation.
     #[arg(long, default_value_t = 0.1)]
     pub val_fraction: f64,
+    /// Directory of isbi2015_ceph_senior.csv and …_junior.csv (when DIR has no AnnotationsByMD/).
+    #[arg(long)]
+    pub annotations: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -75,6 +82,7 @@ pub fn run(c: ImportCommand) -> anyhow::Result<()> {
                 },
                 all_landmarks: a.all_landmarks,
                 val_fraction: a.val_fraction,
+                annotations: a.annotations,
                 ..Default::default()
             };
             (read_isbi(&a.dir, &opts)?, a.dir, a.out)

@@ -1,15 +1,42 @@
-//! The two anatomies fairmark knows, their landmark names and demographic attributes.
+//! The anatomies fairmark knows, their landmark names and demographic attributes.
 use serde::{Deserialize, Serialize};
 
-/// Which anatomy a data set or model is about.
+/// Which anatomy (and landmark set) a data set or model is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Anatomy {
-    /// Lateral cephalogram (skull), 10 landmarks (a subset of the ISBI 2015 19).
+    /// Lateral cephalogram, the 10 landmarks of the phantoms (CephAdoAdu /
+    /// IdFOPNet set, a subset of the ISBI 2015 19).
     Ceph,
     /// Left-hand radiograph, 37 landmarks (Digital Hand Atlas, Payer et al. 2019).
     Hand,
+    /// Real lateral cephalogram with all 19 landmarks of the ISBI 2015
+    /// challenge (Wang et al. 2016), in the challenge's order.
+    Isbi,
 }
+
+/// The 19 ISBI 2015 landmarks in the challenge's order: short name, full name.
+pub const ISBI_LANDMARK_TABLE: [(&str, &str); ISBI_LANDMARKS] = [
+    ("S", "sella"),
+    ("N", "nasion"),
+    ("Or", "orbitale"),
+    ("Po", "porion"),
+    ("A", "subspinale (A point)"),
+    ("B", "supramentale (B point)"),
+    ("Pog", "pogonion"),
+    ("Me", "menton"),
+    ("Gn", "gnathion"),
+    ("Go", "gonion"),
+    ("LIT", "lower incisal incision"),
+    ("UIT", "upper incisal incision"),
+    ("UL", "upper lip"),
+    ("LL", "lower lip"),
+    ("Sn", "subnasale"),
+    ("PogS", "soft tissue pogonion"),
+    ("PNS", "posterior nasal spine"),
+    ("ANS", "anterior nasal spine"),
+    ("Ar", "articulare"),
+];
 
 /// The 10 cephalometric landmarks (CephAdoAdu / IdFOPNet set) and their 0-based
 /// index among the 19 ISBI 2015 landmarks.
@@ -66,11 +93,12 @@ fn hand_landmark_name(kp: usize) -> String {
 }
 
 impl Anatomy {
-    /// Parses "ceph" or "hand".
+    /// Parses "ceph", "hand" or "isbi".
     pub fn parse(s: &str) -> Option<Self> {
         match s.to_ascii_lowercase().as_str() {
             "ceph" | "cephalogram" => Some(Self::Ceph),
             "hand" => Some(Self::Hand),
+            "isbi" | "isbi2015" => Some(Self::Isbi),
             _ => None,
         }
     }
@@ -79,6 +107,7 @@ impl Anatomy {
         match self {
             Self::Ceph => "ceph",
             Self::Hand => "hand",
+            Self::Isbi => "isbi",
         }
     }
 
@@ -86,6 +115,7 @@ impl Anatomy {
         match self {
             Self::Ceph => CEPH_LANDMARKS.len(),
             Self::Hand => HAND_LANDMARKS,
+            Self::Isbi => ISBI_LANDMARKS,
         }
     }
 
@@ -94,21 +124,43 @@ impl Anatomy {
         match self {
             Self::Ceph => CEPH_LANDMARKS.iter().map(|l| l.0.to_string()).collect(),
             Self::Hand => (1..=HAND_LANDMARKS).map(hand_landmark_name).collect(),
+            Self::Isbi => ISBI_LANDMARK_TABLE
+                .iter()
+                .map(|l| l.0.to_string())
+                .collect(),
         }
     }
 
-    /// Demographic attributes of this anatomy's phantoms and their groups.
+    /// Whether fairmark renders phantoms of this anatomy (not of the 19 ISBI
+    /// landmarks: the phantoms draw the structures of the 10 ceph ones only).
+    pub fn has_phantoms(self) -> bool {
+        self != Self::Isbi
+    }
+
+    /// The landmark set's index of each ceph measurement landmark among this
+    /// anatomy's landmarks (`None` for hands).
+    pub fn ceph_index(self, isbi_index: usize) -> Option<usize> {
+        match self {
+            Self::Isbi => (isbi_index < ISBI_LANDMARKS).then_some(isbi_index),
+            Self::Ceph => CEPH_LANDMARKS.iter().position(|l| l.2 == isbi_index),
+            Self::Hand => None,
+        }
+    }
+
+    /// Demographic attributes of this anatomy's phantoms and their groups
+    /// (none for the real ISBI images, which carry no demographics).
     pub fn attributes(self) -> Vec<(&'static str, Vec<&'static str>)> {
         match self {
             Self::Ceph => vec![("age_group", vec!["adult", "adolescent"])],
             Self::Hand => vec![("sex", vec!["F", "M"]), ("age_group", vec!["young", "old"])],
+            Self::Isbi => Vec::new(),
         }
     }
 
     /// Success radii conventionally reported for this anatomy, in mm.
     pub fn default_thresholds_mm(self) -> Vec<f64> {
         match self {
-            Self::Ceph => CEPH_THRESHOLDS_MM.to_vec(),
+            Self::Ceph | Self::Isbi => CEPH_THRESHOLDS_MM.to_vec(),
             Self::Hand => HAND_THRESHOLDS_MM.to_vec(),
         }
     }
@@ -165,6 +217,20 @@ mod tests {
         assert_eq!(Anatomy::Ceph.n_landmarks(), 10);
         assert!(CEPH_LANDMARKS.iter().all(|l| l.2 < ISBI_LANDMARKS));
         assert_eq!(CEPH_LANDMARKS[9].2, 17); // ANS is ISBI landmark 18
+                                             // The ceph set's names are the ISBI names of the same landmarks.
+        for (short, long, isbi) in CEPH_LANDMARKS {
+            assert_eq!(ISBI_LANDMARK_TABLE[isbi].0, short);
+            assert_eq!(ISBI_LANDMARK_TABLE[isbi].1, long);
+            assert_eq!(
+                Anatomy::Ceph.ceph_index(isbi).map(|i| CEPH_LANDMARKS[i].0),
+                Some(short)
+            );
+            assert_eq!(Anatomy::Isbi.ceph_index(isbi), Some(isbi));
+        }
+        assert_eq!(Anatomy::Ceph.ceph_index(10), None); // LIT is not in the ceph set
+        assert_eq!(Anatomy::Isbi.landmark_names().len(), 19);
+        assert_eq!(Anatomy::parse("isbi"), Some(Anatomy::Isbi));
+        assert!(!Anatomy::Isbi.has_phantoms());
     }
 
     #[test]

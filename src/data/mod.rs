@@ -4,9 +4,11 @@ pub mod anatomy;
 pub mod dataset;
 pub mod error;
 pub mod formats;
+pub mod geometry;
 pub mod phantom;
 pub mod preprocess;
 pub mod shape_model;
+pub mod skeletal;
 
 pub use anatomy::Anatomy;
 pub use dataset::{Dataset, DatasetMeta, Sample, Split};

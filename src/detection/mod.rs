@@ -102,6 +102,15 @@ pub struct Detection {
     pub timings_ms: Timings,
 }
 
+/// A detection document that cannot be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    #[error("not a detection document: schema {0:?}, expected \"fairmark.detect/2\"")]
+    Schema(String),
+    #[error("detection document: {0}")]
+    Invalid(#[from] serde_json::Error),
+}
+
 /// The part of a detection that follows from the points and the spacing.
 struct Located {
     landmarks: Vec<Landmark>,
@@ -225,18 +234,16 @@ impl Detection {
     }
 
     /// Parses a detection document (e.g. one a page sends back), checking its schema.
-    pub fn from_json_value(value: serde_json::Value) -> Result<Self, String> {
+    pub fn from_json_value(value: serde_json::Value) -> Result<Self, DocumentError> {
         let found = value
             .get("schema")
             .and_then(|s| s.as_str())
             .unwrap_or("")
             .to_string();
         if found != DETECT_SCHEMA {
-            return Err(format!(
-                "not a detection document: schema {found:?}, expected {DETECT_SCHEMA:?}"
-            ));
+            return Err(DocumentError::Schema(found));
         }
-        serde_json::from_value(value).map_err(|e| format!("detection document: {e}"))
+        Ok(serde_json::from_value(value)?)
     }
 }
 
@@ -320,7 +327,8 @@ mod tests {
     #[test]
     fn documents_of_another_schema_are_refused() {
         let e = Detection::from_json_value(serde_json::json!({"schema": "fairmark.detect/1"}))
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("fairmark.detect/2"), "{e}");
     }
 }

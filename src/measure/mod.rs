@@ -1,5 +1,6 @@
 //! Clinical measurements from detected landmarks: the cephalometric angles
-//! orthodontists read first (SNA, SNB, ANB, FMA) and two lengths; for hands,
+//! orthodontists read first (SNA, SNB, ANB and its skeletal class, FMA) and
+//! two lengths, on the 10 phantom landmarks or the 19 ISBI ones; for hands,
 //! finger lengths and a check of the 50 mm wrist convention.
 //!
 //! Points are in image pixels (y down), keypoint order as in
@@ -9,6 +10,8 @@ pub mod spacing;
 pub use spacing::{Spacing, SpacingSource};
 
 use crate::data::anatomy::{Anatomy, HAND_WRIST_ENDPOINTS, HAND_WRIST_MM};
+use crate::data::geometry::{dist, sub, vector_angle};
+use crate::data::skeletal::SkeletalClass;
 use serde::{Deserialize, Serialize};
 use spacing::check_spacing;
 
@@ -40,6 +43,9 @@ pub struct CephMeasurements {
     pub snb_deg: f64,
     /// SNA − SNB, signed: positive when the maxilla lies ahead of the mandible.
     pub anb_deg: f64,
+    /// Sagittal skeletal class from ANB (ISBI 2015 thresholds, see
+    /// [`crate::data::skeletal`]).
+    pub skeletal_class: Option<SkeletalClass>,
     /// Angle between the Frankfort horizontal (Po–Or) and the mandibular plane
     /// (Go–Me), 0–90°.
     pub fma_deg: f64,
@@ -51,7 +57,8 @@ pub struct CephMeasurements {
     pub mm_per_px: Option<f64>,
 }
 
-// Indices into the 10 ceph landmarks (see `CEPH_LANDMARKS`).
+// 0-based indices among the 19 ISBI landmarks (see `ISBI_LANDMARK_TABLE`);
+// `Anatomy::ceph_index` maps them into either landmark set.
 const S: usize = 0;
 const N: usize = 1;
 const OR: usize = 2;
@@ -59,31 +66,43 @@ const PO: usize = 3;
 const A: usize = 4;
 const B: usize = 5;
 const ME: usize = 7;
-const GO: usize = 8;
-const ANS: usize = 9;
+const GO: usize = 9;
+const ANS: usize = 17;
 
-/// SNA, SNB, ANB, FMA and the S–N and ANS–Me lengths from the 10 ceph
-/// landmarks (S, N, Or, Po, A, B, Pog, Me, Go, ANS).
-pub fn ceph_measurements(points: &[[f64; 2]], mm_per_px: Option<f64>) -> Result<CephMeasurements> {
-    check_points(Anatomy::Ceph, points)?;
+/// SNA, SNB, ANB (and its class), FMA and the S–N and ANS–Me lengths, from the
+/// landmarks of `anatomy` (the 10 ceph ones or the 19 ISBI ones).
+pub fn ceph_measurements(
+    anatomy: Anatomy,
+    points: &[[f64; 2]],
+    mm_per_px: Option<f64>,
+) -> Result<CephMeasurements> {
+    check_points(anatomy, points)?;
     if let Some(m) = mm_per_px {
         check_spacing(m)?;
     }
+    let index = |isbi: usize| {
+        anatomy.ceph_index(isbi).ok_or_else(|| {
+            MeasurementError::Degenerate(format!("{anatomy} has no cephalometric landmarks"))
+        })
+    };
+    let [s, n, or, po, a, b, me, go, ans] = [S, N, OR, PO, A, B, ME, GO, ANS].map(index);
+    let (s, n, or, po, a, b, me, go, ans) = (s?, n?, or?, po?, a?, b?, me?, go?, ans?);
     let p = |i: usize| points[i];
-    let sna = angle_at(p(N), p(S), p(A), "S, N and A")?;
-    let snb = angle_at(p(N), p(S), p(B), "S, N and B")?;
+    let sna = angle_at(p(n), p(s), p(a), "S, N and A")?;
+    let snb = angle_at(p(n), p(s), p(b), "S, N and B")?;
     let fma = line_angle(
-        [p(PO), p(OR)],
-        [p(GO), p(ME)],
+        [p(po), p(or)],
+        [p(go), p(me)],
         "Po–Or (Frankfort) and Go–Me (mandibular plane)",
     )?;
     Ok(CephMeasurements {
         sna_deg: sna,
         snb_deg: snb,
         anb_deg: sna - snb,
+        skeletal_class: SkeletalClass::from_anb(sna - snb),
         fma_deg: fma,
-        s_n_mm: mm_per_px.map(|m| dist(p(S), p(N)) * m),
-        ans_me_mm: mm_per_px.map(|m| dist(p(ANS), p(ME)) * m),
+        s_n_mm: mm_per_px.map(|m| dist(p(s), p(n)) * m),
+        ans_me_mm: mm_per_px.map(|m| dist(p(ans), p(me)) * m),
         mm_per_px,
     })
 }
@@ -192,27 +211,8 @@ fn check_points(anatomy: Anatomy, points: &[[f64; 2]]) -> Result<()> {
     Ok(())
 }
 
-fn dist(p: [f64; 2], q: [f64; 2]) -> f64 {
-    (p[0] - q[0]).hypot(p[1] - q[1])
-}
-
-fn sub(p: [f64; 2], q: [f64; 2]) -> [f64; 2] {
-    [p[0] - q[0], p[1] - q[1]]
-}
-
-/// Angle between two vectors in degrees, 0–180; `None` for a zero vector.
-fn vector_angle(u: [f64; 2], v: [f64; 2]) -> Option<f64> {
-    let (nu, nv) = (u[0].hypot(u[1]), v[0].hypot(v[1]));
-    if nu <= 1e-12 || nv <= 1e-12 {
-        return None;
-    }
-    // atan2 of cross and dot stays accurate near 0° and 180°, unlike acos.
-    let cross = u[0] * v[1] - u[1] * v[0];
-    let dot = u[0] * v[0] + u[1] * v[1];
-    Some(cross.abs().atan2(dot).to_degrees())
-}
-
-/// Angle at `vertex` between the rays to `p` and `q`, in degrees.
+/// Angle at `vertex` between the rays to `p` and `q`, in degrees; an error
+/// naming `what` when two points coincide.
 fn angle_at(vertex: [f64; 2], p: [f64; 2], q: [f64; 2], what: &str) -> Result<f64> {
     vector_angle(sub(p, vertex), sub(q, vertex)).ok_or_else(|| {
         MeasurementError::Degenerate(format!("angle of {what}: two of the points coincide"))
@@ -246,7 +246,9 @@ pub fn measure(
     mm_per_px: Option<f64>,
 ) -> Result<Measurements> {
     Ok(match anatomy {
-        Anatomy::Ceph => Measurements::Ceph(ceph_measurements(points, mm_per_px)?),
+        Anatomy::Ceph | Anatomy::Isbi => {
+            Measurements::Ceph(ceph_measurements(anatomy, points, mm_per_px)?)
+        }
         Anatomy::Hand => Measurements::Hand(hand_measurements(points, mm_per_px)?),
     })
 }
@@ -254,10 +256,10 @@ pub fn measure(
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     #[test]
-    fn landmark_indices_follow_the_ceph_landmark_table() {
-        // The constants above must name the same landmarks as `CEPH_LANDMARKS`,
+    fn landmark_indices_follow_the_isbi_landmark_table() {
+        // The constants above must name the same landmarks as the ISBI table,
         // the one place that defines the order.
-        let names = crate::data::Anatomy::Ceph.landmark_names();
+        let names = crate::data::Anatomy::Isbi.landmark_names();
         for (i, n) in [
             (S, "S"),
             (N, "N"),
@@ -281,6 +283,11 @@ mod tests {
         assert!((a - b).abs() <= tol, "{a} vs {b}");
     }
 
+    /// Slot of an ISBI landmark among the 10 ceph landmarks.
+    fn c(isbi: usize) -> usize {
+        Anatomy::Ceph.ceph_index(isbi).unwrap()
+    }
+
     #[test]
     fn hand_computed_ceph_angles() {
         // N at the origin, S 10 px behind it: NS = (−10, 0).
@@ -290,32 +297,35 @@ mod tests {
         // Go(0,20)→Me(10,30) rises at 45° → FMA = 45°.
         // S–N = 10 px, ANS(7,26)→Me(10,30) = (3,4) = 5 px; at 0.5 mm/px: 5 and 2.5 mm.
         let mut p = [[0.0; 2]; 10];
-        p[S] = [-10.0, 0.0];
-        p[N] = [0.0, 0.0];
-        p[A] = [0.0, 10.0];
-        p[B] = [-10.0, 10.0];
-        p[PO] = [0.0, 0.0];
-        p[OR] = [10.0, 0.0];
-        p[GO] = [0.0, 20.0];
-        p[ME] = [10.0, 30.0];
-        p[ANS] = [7.0, 26.0];
+        p[c(S)] = [-10.0, 0.0];
+        p[c(N)] = [0.0, 0.0];
+        p[c(A)] = [0.0, 10.0];
+        p[c(B)] = [-10.0, 10.0];
+        p[c(PO)] = [0.0, 0.0];
+        p[c(OR)] = [10.0, 0.0];
+        p[c(GO)] = [0.0, 20.0];
+        p[c(ME)] = [10.0, 30.0];
+        p[c(ANS)] = [7.0, 26.0];
         p[6] = [5.0, 30.0]; // Pog: not used
-        let m = ceph_measurements(&p, Some(0.5)).unwrap();
+        let m = ceph_measurements(Anatomy::Ceph, &p, Some(0.5)).unwrap();
         close(m.sna_deg, 90.0, 1e-9);
         close(m.snb_deg, 45.0, 1e-9);
         close(m.anb_deg, 45.0, 1e-9);
+        assert_eq!(m.skeletal_class, Some(SkeletalClass::II));
         close(m.fma_deg, 45.0, 1e-9);
         close(m.s_n_mm.unwrap(), 5.0, 1e-12);
         close(m.ans_me_mm.unwrap(), 2.5, 1e-12);
         // A mandibular plane drawn the other way round gives the same FMA.
-        p.swap(GO, ME);
+        p.swap(c(GO), c(ME));
         close(
-            ceph_measurements(&p, Some(0.5)).unwrap().fma_deg,
+            ceph_measurements(Anatomy::Ceph, &p, Some(0.5))
+                .unwrap()
+                .fma_deg,
             45.0,
             1e-9,
         );
         // Angles need no spacing; lengths do.
-        let bare = ceph_measurements(&p, None).unwrap();
+        let bare = ceph_measurements(Anatomy::Ceph, &p, None).unwrap();
         close(bare.sna_deg, m.sna_deg, 1e-12);
         assert_eq!(
             (bare.s_n_mm, bare.ans_me_mm, bare.mm_per_px),
@@ -343,19 +353,29 @@ mod tests {
                 [p[0] * to_px + 900.0, p[1] * to_px + 1100.0]
             })
             .collect();
-        let m = ceph_measurements(&pts, Some(mm_per_px)).unwrap();
+        let m = ceph_measurements(Anatomy::Ceph, &pts, Some(mm_per_px)).unwrap();
         close(m.sna_deg, 82.69, 0.01);
         close(m.snb_deg, 80.34, 0.01);
         close(m.anb_deg, 2.34, 0.01);
         close(m.fma_deg, 29.11, 0.01);
         close(m.s_n_mm.unwrap(), 59.04, 0.01);
+        assert_eq!(m.skeletal_class, Some(SkeletalClass::III)); // ANB 2.34° < 3.2°
+                                                                // The same landmarks among all 19 give the same measurements.
+        let all: Vec<[f64; 2]> = model
+            .mean
+            .iter()
+            .map(|p| [p[0] * to_px + 900.0, p[1] * to_px + 1100.0])
+            .collect();
+        let m19 = ceph_measurements(Anatomy::Isbi, &all, Some(mm_per_px)).unwrap();
+        assert_eq!(m19, m);
+        assert!(ceph_measurements(Anatomy::Hand, &vec![[0.0, 0.0]; 37], None).is_err());
     }
 
     #[test]
     fn ceph_input_errors() {
         let p = vec![[1.0, 2.0]; 9];
         assert!(matches!(
-            ceph_measurements(&p, Some(0.1)),
+            ceph_measurements(Anatomy::Ceph, &p, Some(0.1)),
             Err(MeasurementError::WrongCount {
                 expected: 10,
                 got: 9,
@@ -367,16 +387,20 @@ mod tests {
             *q = [i as f64, (i * i) as f64];
         }
         p[4][1] = f64::NAN;
-        let e = ceph_measurements(&p, Some(0.1)).unwrap_err().to_string();
+        let e = ceph_measurements(Anatomy::Ceph, &p, Some(0.1))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("KP5 (A)"), "{e}");
         p[4][1] = 3.0;
-        assert!(ceph_measurements(&p, Some(0.1)).is_ok());
+        assert!(ceph_measurements(Anatomy::Ceph, &p, Some(0.1)).is_ok());
         assert!(matches!(
-            ceph_measurements(&p, Some(0.0)),
+            ceph_measurements(Anatomy::Ceph, &p, Some(0.0)),
             Err(MeasurementError::BadSpacing(_))
         ));
-        p[S] = p[N];
-        let e = ceph_measurements(&p, Some(0.1)).unwrap_err().to_string();
+        p[c(S)] = p[c(N)];
+        let e = ceph_measurements(Anatomy::Ceph, &p, Some(0.1))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("coincide"), "{e}");
     }
 

@@ -55,7 +55,7 @@ impl AuditOptions {
             Some(s) => Some(Anatomy::parse(s).ok_or_else(|| {
                 MetricsError::Invalid(format!("unknown anatomy {s:?} (ceph, hand or none)"))
             })?),
-            None => [Anatomy::Ceph, Anatomy::Hand]
+            None => [Anatomy::Ceph, Anatomy::Hand, Anatomy::Isbi]
                 .into_iter()
                 .find(|an| an.n_landmarks() == table.n_keypoints),
         };

@@ -102,7 +102,7 @@ pub struct DetectorConfig {
 /// Bounds of [`DetectorConfig::validate`]. They are far above any model this
 /// project trains (the largest is 512² × 16 channels) and far below what
 /// exhausts a browser tab: the widest activation, input pixels × base width ×
-/// 4 bytes, stays under 1 GiB.
+/// 4 bytes, stays within 256 MiB, WebGPU's default largest buffer.
 pub mod limits {
     pub const MAX_LANDMARKS: usize = 512;
     pub const MAX_DEPTH: usize = 7;
@@ -111,7 +111,7 @@ pub mod limits {
     pub const MAX_BOTTLENECK_WIDTH: usize = 4096;
     pub const MAX_INPUT_SIDE: usize = 4096;
     /// Input pixels × base width (f32 elements of the widest activation).
-    pub const MAX_ACTIVATION_ELEMENTS: usize = 1 << 28;
+    pub const MAX_ACTIVATION_ELEMENTS: usize = 1 << 26;
     pub const MAX_HEADS: usize = 64;
     pub const MAX_ATTRIBUTES: usize = 16;
     pub const MAX_GROUPS: usize = 256;
@@ -145,6 +145,11 @@ pub enum ConfigError {
     },
     #[error("{0}")]
     Inconsistent(String),
+    #[error("{field} {problem}")]
+    Invalid {
+        field: &'static str,
+        problem: String,
+    },
 }
 
 fn bounded(field: &'static str, value: usize, min: usize, max: usize) -> Result<(), ConfigError> {
@@ -370,7 +375,7 @@ mod tests {
             (
                 Box::new(|c| {
                     c.input_size = [4096, 4096];
-                    c.backbone.base_width = 64
+                    c.backbone.base_width = 8
                 }),
                 "activation values",
             ),

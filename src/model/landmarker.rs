@@ -57,14 +57,15 @@ impl Landmarker {
     /// A published model from the text of its manifest and its weights (what
     /// the browser fetched).
     pub fn from_parts(manifest_json: &str, weights: &[u8], runtime: Runtime) -> Result<Self> {
-        let manifest = super::weights::load_from_parts(manifest_json, weights)?;
+        let path = Path::new(super::manifest::MANIFEST_FILE);
+        let manifest = ModelManifest::from_json(path, manifest_json)?;
         Self::from_manifest(manifest, weights, runtime)
     }
 
     /// A published model directory (`models/NAME`).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn load_dir(dir: &Path, runtime: Runtime) -> Result<Self> {
-        let (manifest, weights) = super::weights::load_dir(dir)?;
+        let (manifest, weights) = super::weights::read_dir(dir)?;
         Self::from_manifest(manifest, &weights, runtime)
     }
 
@@ -83,5 +84,74 @@ impl Landmarker {
     /// The manifest, for a published model.
     pub fn manifest(&self) -> Option<&ModelManifest> {
         self.manifest.as_ref()
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::detection::pipeline::{DetectOptions, Pixels};
+    use crate::model::config::{ModelConfig, UNetConfig};
+
+    fn spec(input_size: [usize; 2]) -> ModelSpec {
+        let mut config = ModelConfig::unet(3, input_size);
+        config.detector.backbone = UNetConfig::new().with_base_width(2).with_depth(2);
+        ModelSpec {
+            name: Some("tiny".into()),
+            method: "unet".into(),
+            config,
+            landmark_names: vec!["a".into(), "b".into(), "c".into()],
+            anatomy: None,
+            sha256: None,
+        }
+    }
+
+    /// A non-square input catches any place that reads `[width, height]` the
+    /// wrong way round: the forward pass would see a transposed tensor.
+    #[test]
+    fn detects_with_a_non_square_input_on_a_portrait_image() {
+        let s = spec([32, 48]);
+        let net = s.config.detector.init(&burn::tensor::Device::flex());
+        let weights = store::to_bytes(&net).unwrap();
+        let model = Landmarker::new(s, &weights, Runtime::cpu("test")).unwrap();
+        let (w, h) = (60, 200);
+        let grey: Vec<u8> = (0..w * h).map(|i| (i % 251) as u8).collect();
+        let px = Pixels::Bytes {
+            data: &grey,
+            width: w,
+            height: h,
+        };
+        let det =
+            futures_lite::future::block_on(model.detect(px, &DetectOptions::default())).unwrap();
+        assert_eq!((det.image.width, det.image.height), (w, h));
+        assert_eq!(det.landmarks.len(), 3);
+        for l in &det.landmarks {
+            assert!(
+                l.x >= -0.5 && l.x <= w as f64 && l.y >= -0.5 && l.y <= h as f64,
+                "{l:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_specs_and_weights_are_errors() {
+        let mut s = spec([32, 48]);
+        s.config.detector.n_landmarks = 4; // three names
+        let e = Landmarker::new(s, b"", Runtime::cpu("test"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("3 landmark names for 4 landmarks"), "{e}");
+        let e = Landmarker::new(spec([32, 48]), b"not burnpack", Runtime::cpu("test"))
+            .err()
+            .unwrap();
+        assert!(matches!(e, ModelError::Weights { .. }), "{e}");
+        let mut s = spec([32, 48]);
+        s.config.detector.backbone.depth = 40;
+        let e = Landmarker::new(s, b"", Runtime::cpu("test"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("depth is 40"), "{e}");
     }
 }

@@ -55,6 +55,15 @@ pub fn load_from_parts(manifest_json: &str, weights: &[u8]) -> Result<ModelManif
 /// Reads a model directory, validates its manifest and verifies its weights.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn load_dir(dir: &Path) -> Result<(ModelManifest, Vec<u8>)> {
+    let (manifest, weights) = read_dir(dir)?;
+    verify_weights(&manifest, &weights)?;
+    Ok((manifest, weights))
+}
+
+/// Reads a model directory and validates its manifest; the weights are not
+/// yet checked against it (for callers that do, such as the `Landmarker`).
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn read_dir(dir: &Path) -> Result<(ModelManifest, Vec<u8>)> {
     if !dir.is_dir() {
         return Err(ModelError::MissingModelDir {
             dir: dir.into(),
@@ -84,7 +93,6 @@ pub fn load_dir(dir: &Path) -> Result<(ModelManifest, Vec<u8>)> {
         }
         Err(e) => return Err(ModelError::io(&weights_path, e)),
     };
-    verify_weights(&manifest, &weights)?;
     Ok((manifest, weights))
 }
 

@@ -2,7 +2,7 @@
 //! accurate it is and whom it serves worse, in words a clinician can read.
 //! Everything comes from the manifest, so the card can be regenerated at any
 //! time and never disagrees with it.
-use crate::data::anatomy::{Anatomy, CEPH_LANDMARKS, HAND_WRIST_MM};
+use crate::data::anatomy::{Anatomy, CEPH_LANDMARKS, HAND_WRIST_MM, ISBI_LANDMARK_TABLE};
 use crate::metrics::report::JOINT;
 use crate::model::config::ModelConfig;
 use crate::model::manifest::ModelManifest;
@@ -25,6 +25,7 @@ pub fn render_model_card(m: &ModelManifest) -> String {
 fn write_card(s: &mut String, m: &ModelManifest) -> std::fmt::Result {
     let anatomy = match m.anatomy {
         Some(Anatomy::Ceph) => "lateral cephalograms",
+        Some(Anatomy::Isbi) => "lateral cephalograms (the 19 ISBI 2015 landmarks)",
         Some(Anatomy::Hand) => "hand radiographs",
         None => "X-ray images",
     };
@@ -97,11 +98,12 @@ fn write_model(s: &mut String, m: &ModelManifest) -> std::fmt::Result {
     writeln!(s, "### Landmarks\n")?;
     // Ceph landmarks have a conventional long name worth showing a clinician.
     let long_name = |i: usize, name: &str| -> Option<&'static str> {
-        (m.anatomy == Some(Anatomy::Ceph))
-            .then(|| CEPH_LANDMARKS.get(i))
-            .flatten()
-            .filter(|l| l.0 == name)
-            .map(|l| l.1)
+        let (short, long) = match m.anatomy {
+            Some(Anatomy::Ceph) => CEPH_LANDMARKS.get(i).map(|l| (l.0, l.1))?,
+            Some(Anatomy::Isbi) => *ISBI_LANDMARK_TABLE.get(i)?,
+            _ => return None,
+        };
+        (short == name).then_some(long)
     };
     writeln!(s, "| Keypoint | Name |\n|---|---|")?;
     for (i, name) in m.landmark_names.iter().enumerate() {

@@ -1,7 +1,7 @@
 //! Training configuration: plain data, saved with every run so that a run and
 //! a published model describe themselves.
 use crate::data::preprocess::augment::AugmentConfig;
-use crate::model::config::UNetConfig;
+use crate::model::config::{ConfigError, UNetConfig};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,15 +135,19 @@ impl TrainConfig {
         self.lr * self.lr_gamma.powi(passed as i32)
     }
 
-    pub fn validate(&self) -> Result<(), String> {
-        if self.epochs == 0 || self.batch_size == 0 {
-            return Err("epochs and batch size must be ≥ 1".into());
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |field, problem: String| Err(ConfigError::Invalid { field, problem });
+        if self.epochs == 0 {
+            return invalid("epochs", "must be ≥ 1".into());
+        }
+        if self.batch_size == 0 {
+            return invalid("batch size", "must be ≥ 1".into());
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(format!("learning rate must be > 0, got {}", self.lr));
+            return invalid("learning rate", format!("must be > 0, got {}", self.lr));
         }
         if !(self.sigma.is_finite() && self.sigma > 0.0) {
-            return Err(format!("sigma must be > 0, got {}", self.sigma));
+            return invalid("sigma", format!("must be > 0, got {}", self.sigma));
         }
         Ok(())
     }

@@ -22,10 +22,8 @@ pub enum TrainError {
         #[source]
         source: WeightsError,
     },
-    #[error("model configuration: {0}")]
+    #[error("configuration: {0}")]
     Config(#[from] ConfigError),
-    #[error("training configuration: {0}")]
-    TrainConfig(String),
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,

@@ -162,7 +162,7 @@ struct Plan {
 /// Checks the request, reads and letterboxes the data, and describes the run.
 fn plan(req: &TrainRequest) -> Result<Plan> {
     let cfg = &req.config;
-    cfg.validate().map_err(TrainError::TrainConfig)?;
+    cfg.validate()?;
     let ds = Dataset::load(req.data_dir)?;
     let space = AttributeSpace::of(&ds);
     if req.run_dir.join("state.json").exists() && !req.resume {

@@ -7,11 +7,13 @@ use crate::detection::pipeline::{DetectOptions, Pixels};
 use crate::detection::{Backend, Detection};
 use crate::gpu::GpuLetterbox;
 use crate::model::backend::BackendError;
-use crate::model::{BackendChoice, Landmarker, Runtime};
+use crate::model::manifest::MANIFEST_FILE;
+use crate::model::{BackendChoice, Landmarker, ModelManifest, Runtime};
 use burn::tensor::Device;
 use js_sys::Reflect;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 

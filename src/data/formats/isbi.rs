@@ -12,6 +12,17 @@
 //! later lines are the challenge's classification labels and are ignored.
 //! Images may also lie flat in `DIR/RawImage/` or `DIR/images/`.
 //!
+//! Without `AnnotationsByMD/`, the annotations are read from the two CSVs of
+//! Payer et al.'s layout (`isbi2015_ceph_senior.csv`, `…_junior.csv`: no
+//! header, `id,x1,y1,…,x19,y19` in millimetres), looked for in
+//! `DIR/annotations/` and `DIR/../annotations/` (the layout of
+//! `../shared/data`: `isbi2015/images/NNN.jpg` beside `annotations/`).
+//!
+//! With the senior annotation at hand, every image gets the attribute
+//! `skeletal_class` (I, II, III) from the senior landmarks' ANB angle (see
+//! [`crate::data::skeletal`]): the images carry no demographics, and the
+//! skeletal class is the clinically relevant grouping the audit can use.
+//!
 //! Splits follow the challenge: ids 1–150 train, 151–300 (Test1) and 301–400
 //! (Test2) test. [`IsbiOptions::val_fraction`] moves the *last* ids of the
 //! training range to val (e.g. 0.1 → ids 136–150), so val never changes with a
@@ -23,18 +34,16 @@
 use crate::data::anatomy::{Anatomy, CEPH_LANDMARKS, ISBI_LANDMARKS};
 use crate::data::dataset::{parse_f64, DatasetMeta, Sample, Split, DATASET_SCHEMA};
 use crate::data::error::{DataError, Result};
+use crate::data::skeletal::{anb_deg, SkeletalClass};
 use crate::data::Dataset;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// The attribute the reader derives from the senior annotation.
+pub const SKELETAL_CLASS: &str = "skeletal_class";
 
 /// Pixel spacing of every ISBI 2015 image.
 pub const ISBI_MM_PER_PX: f64 = 0.1;
-
-/// Short names of the 19 ISBI 2015 landmarks, in file order.
-pub const ISBI_NAMES: [&str; ISBI_LANDMARKS] = [
-    "S", "N", "Or", "Po", "A", "B", "Pog", "Me", "Gn", "Go", "LIT", "UIT", "UL", "LL", "Sn",
-    "PogS", "PNS", "ANS", "Ar",
-];
 
 /// Which annotation is the ground truth.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,15 +98,17 @@ impl IsbiSubset {
 #[serde(default)]
 pub struct IsbiOptions {
     pub ground_truth: IsbiGroundTruth,
-    /// Keep all 19 ISBI landmarks (named by [`ISBI_NAMES`]) instead of the 10
-    /// fairmark ceph landmarks. The dataset's `anatomy` is then unset, since
-    /// [`Anatomy::Ceph`] means the 10-landmark set.
+    /// Keep all 19 ISBI landmarks (anatomy [`Anatomy::Isbi`], with the
+    /// challenge's names) instead of the 10 fairmark ceph landmarks.
     pub all_landmarks: bool,
     /// Fraction of the training ids, taken from the end, moved to val.
     pub val_fraction: f64,
     /// Fail when an annotated id has no image (default). When false, samples
     /// point at the image's expected path `RawImage/<subset>/NNN.bmp`.
     pub require_images: bool,
+    /// Directory of the annotation CSVs when there is no `AnnotationsByMD/`
+    /// (default: `DIR/annotations`, then `DIR/../annotations`).
+    pub annotations: Option<PathBuf>,
 }
 
 impl Default for IsbiOptions {
@@ -107,6 +118,7 @@ impl Default for IsbiOptions {
             all_landmarks: false,
             val_fraction: 0.0,
             require_images: true,
+            annotations: None,
         }
     }
 }
@@ -157,13 +169,19 @@ pub fn isbi_split(id: u32, val_fraction: f64) -> Option<Split> {
     })
 }
 
-/// Landmark names of the output for the chosen landmark set.
-fn landmark_names(all: bool) -> Vec<String> {
+/// The anatomy of the output for the chosen landmark set.
+fn anatomy(all: bool) -> Anatomy {
     if all {
-        ISBI_NAMES.iter().map(|s| s.to_string()).collect()
+        Anatomy::Isbi
     } else {
-        Anatomy::Ceph.landmark_names()
+        Anatomy::Ceph
     }
+}
+
+/// The skeletal class of 19 ISBI landmarks (pixels), from their ANB.
+pub fn skeletal_class(points: &[[f64; 2]]) -> Option<SkeletalClass> {
+    let p = |i: usize| points.get(i).copied();
+    SkeletalClass::from_anb(anb_deg(p(0)?, p(1)?, p(4)?, p(5)?)?)
 }
 
 /// One image's parsed annotations; only the one(s) the ground truth needs
@@ -180,13 +198,21 @@ pub struct IsbiRow {
 /// Builds a dataset from parsed annotations. Pure, so it also serves wasm
 /// callers that read the files themselves.
 pub fn build_isbi_dataset(rows: Vec<IsbiRow>, opts: &IsbiOptions) -> Result<Dataset> {
+    // The class needs the senior annotation of every image.
+    let classes: Option<Vec<SkeletalClass>> = rows
+        .iter()
+        .map(|r| r.senior.as_deref().and_then(skeletal_class))
+        .collect();
     let mut samples = Vec::with_capacity(rows.len());
-    for IsbiRow {
-        id,
-        image,
-        senior,
-        junior,
-    } in rows
+    for (
+        i,
+        IsbiRow {
+            id,
+            image,
+            senior,
+            junior,
+        },
+    ) in rows.into_iter().enumerate()
     {
         let missing =
             |who: &str| DataError::Invalid(format!("ISBI id {id:03}: no {who} annotation"));
@@ -210,12 +236,16 @@ pub fn build_isbi_dataset(rows: Vec<IsbiRow>, opts: &IsbiOptions) -> Result<Data
         let split = isbi_split(id, opts.val_fraction).ok_or_else(|| {
             DataError::Invalid(format!("ISBI id {id} is outside the challenge's 1–400"))
         })?;
+        let attributes = match &classes {
+            Some(c) => [(SKELETAL_CLASS.to_string(), c[i].as_str().to_string())].into(),
+            None => Default::default(),
+        };
         samples.push(Sample {
             image,
             split,
             mm_per_px: ISBI_MM_PER_PX,
             landmarks,
-            attributes: Default::default(),
+            attributes,
         });
     }
     let gt = match opts.ground_truth {
@@ -223,11 +253,22 @@ pub fn build_isbi_dataset(rows: Vec<IsbiRow>, opts: &IsbiOptions) -> Result<Data
         IsbiGroundTruth::Junior => "junior",
         IsbiGroundTruth::Mean => "mean of senior and junior",
     };
+    let attributes = match classes {
+        Some(_) => [(
+            SKELETAL_CLASS.to_string(),
+            SkeletalClass::ALL
+                .iter()
+                .map(|c| c.as_str().to_string())
+                .collect(),
+        )]
+        .into(),
+        None => Default::default(),
+    };
     let meta = DatasetMeta {
         schema: DATASET_SCHEMA.into(),
-        anatomy: (!opts.all_landmarks).then_some(Anatomy::Ceph),
-        landmark_names: landmark_names(opts.all_landmarks),
-        attributes: Default::default(),
+        anatomy: Some(anatomy(opts.all_landmarks)),
+        landmark_names: anatomy(opts.all_landmarks).landmark_names(),
+        attributes,
         description: format!(
             "ISBI 2015 cephalometric challenge, ground truth: {gt}; splits 1-150 train \
              (last {:.0}% val), 151-400 test",
@@ -290,54 +331,136 @@ pub fn observer_predictions(
         .collect()
 }
 
-/// Reads an ISBI 2015 directory.
+/// File names of Payer et al.'s annotation CSVs (millimetres, 0.1 mm/px).
+pub const SENIOR_CSV: &str = "isbi2015_ceph_senior.csv";
+pub const JUNIOR_CSV: &str = "isbi2015_ceph_junior.csv";
+
 #[cfg(not(target_arch = "wasm32"))]
-pub fn read_isbi(dir: &Path, opts: &IsbiOptions) -> Result<Dataset> {
-    use std::collections::BTreeMap;
+type ById = std::collections::BTreeMap<u32, Vec<[f64; 2]>>;
+
+/// Both annotators' landmarks (pixels) by id, and where they were read.
+#[cfg(not(target_arch = "wasm32"))]
+struct Annotations {
+    source: PathBuf,
+    senior: ById,
+    junior: ById,
+}
+
+/// The annotations of an ISBI directory: `AnnotationsByMD/` when it exists,
+/// else the two CSVs. The senior annotation is read whenever it is there
+/// (the skeletal class comes from it); the junior one when the ground truth
+/// needs it.
+#[cfg(not(target_arch = "wasm32"))]
+fn read_annotations(dir: &Path, opts: &IsbiOptions) -> Result<Annotations> {
+    let need_senior = opts.ground_truth != IsbiGroundTruth::Junior;
+    let need_junior = opts.ground_truth != IsbiGroundTruth::Senior;
     let ann = dir.join("AnnotationsByMD");
-    if !ann.is_dir() {
+    if ann.is_dir() {
+        let senior = if need_senior || ann.join("400_senior").is_dir() {
+            read_txt_dir(&ann.join("400_senior"))?
+        } else {
+            ById::new()
+        };
+        let junior = if need_junior {
+            read_txt_dir(&ann.join("400_junior"))?
+        } else {
+            ById::new()
+        };
+        return Ok(Annotations {
+            source: ann,
+            senior,
+            junior,
+        });
+    }
+    let candidates = match &opts.annotations {
+        Some(d) => vec![d.clone()],
+        None => vec![dir.join("annotations"), dir.join("..").join("annotations")],
+    };
+    let Some(csv_dir) = candidates
+        .iter()
+        .find(|d| d.join(SENIOR_CSV).is_file() || d.join(JUNIOR_CSV).is_file())
+    else {
         return Err(DataError::format(
             &ann,
             None,
-            "annotation directory missing (expected AnnotationsByMD/400_senior and 400_junior)",
+            format!(
+                "no annotations: expected AnnotationsByMD/400_senior and 400_junior, or {SENIOR_CSV} and {JUNIOR_CSV} in {}",
+                candidates
+                    .iter()
+                    .map(|d| d.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
         ));
+    };
+    let senior_path = csv_dir.join(SENIOR_CSV);
+    let senior = if need_senior || senior_path.is_file() {
+        read_csv(&senior_path)?
+    } else {
+        ById::new()
+    };
+    let junior = if need_junior {
+        read_csv(&csv_dir.join(JUNIOR_CSV))?
+    } else {
+        ById::new()
+    };
+    Ok(Annotations {
+        source: csv_dir.clone(),
+        senior,
+        junior,
+    })
+}
+
+/// `NNN.txt` files of one annotator (pixels).
+#[cfg(not(target_arch = "wasm32"))]
+fn read_txt_dir(d: &Path) -> Result<ById> {
+    let entries = std::fs::read_dir(d).map_err(|e| DataError::io(d, e))?;
+    let mut out = ById::new();
+    for entry in entries {
+        let p = entry.map_err(|e| DataError::io(d, e))?.path();
+        if p.extension().and_then(|e| e.to_str()) != Some("txt") {
+            continue;
+        }
+        let Some(id) = p
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue; // not an annotation file (e.g. a readme)
+        };
+        let text = std::fs::read_to_string(&p).map_err(|e| DataError::io(&p, e))?;
+        out.insert(id, parse_isbi_txt(&p, &text)?);
     }
+    if out.is_empty() {
+        return Err(DataError::format(d, None, "no NNN.txt annotation files"));
+    }
+    Ok(out)
+}
+
+/// One annotator's CSV (Payer layout, millimetres → pixels).
+#[cfg(not(target_arch = "wasm32"))]
+fn read_csv(path: &Path) -> Result<ById> {
+    let rows = super::payer_csv::read_payer_csv(path, ISBI_LANDMARKS, 1.0 / ISBI_MM_PER_PX)?;
+    rows.into_iter()
+        .map(|r| {
+            let id = r.id.trim().parse::<u32>().map_err(|_| {
+                DataError::format(path, None, format!("id {:?} is not a number", r.id))
+            })?;
+            Ok((id, r.points))
+        })
+        .collect()
+}
+
+/// Reads an ISBI 2015 directory.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn read_isbi(dir: &Path, opts: &IsbiOptions) -> Result<Dataset> {
     let need_senior = opts.ground_truth != IsbiGroundTruth::Junior;
     let need_junior = opts.ground_truth != IsbiGroundTruth::Senior;
-    let read_dir = |name: &str| -> Result<BTreeMap<u32, Vec<[f64; 2]>>> {
-        let d = ann.join(name);
-        let entries = std::fs::read_dir(&d).map_err(|e| DataError::io(&d, e))?;
-        let mut out = BTreeMap::new();
-        for entry in entries {
-            let p = entry.map_err(|e| DataError::io(&d, e))?.path();
-            if p.extension().and_then(|e| e.to_str()) != Some("txt") {
-                continue;
-            }
-            let Some(id) = p
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .and_then(|s| s.parse::<u32>().ok())
-            else {
-                continue; // not an annotation file (e.g. a readme)
-            };
-            let text = std::fs::read_to_string(&p).map_err(|e| DataError::io(&p, e))?;
-            out.insert(id, parse_isbi_txt(&p, &text)?);
-        }
-        if out.is_empty() {
-            return Err(DataError::format(&d, None, "no NNN.txt annotation files"));
-        }
-        Ok(out)
-    };
-    let senior = if need_senior {
-        read_dir("400_senior")?
-    } else {
-        BTreeMap::new()
-    };
-    let mut junior = if need_junior {
-        read_dir("400_junior")?
-    } else {
-        BTreeMap::new()
-    };
+    let Annotations {
+        source,
+        senior,
+        mut junior,
+    } = read_annotations(dir, opts)?;
     let ids: Vec<u32> = if need_senior {
         senior.keys().copied().collect()
     } else {
@@ -345,17 +468,17 @@ pub fn read_isbi(dir: &Path, opts: &IsbiOptions) -> Result<Dataset> {
     };
     if let Some(&bad) = ids.iter().find(|&&id| IsbiSubset::of_id(id).is_none()) {
         return Err(DataError::format(
-            &ann,
+            &source,
             None,
-            format!("annotation {bad:03}.txt is outside the challenge's ids 001-400"),
+            format!("annotation of id {bad:03} is outside the challenge's ids 001-400"),
         ));
     }
     if need_senior && need_junior {
         if let Some(id) = ids.iter().find(|id| !junior.contains_key(id)) {
             return Err(DataError::format(
-                ann.join("400_junior").join(format!("{id:03}.txt")),
+                &source,
                 None,
-                "missing, but the mean ground truth needs both annotators",
+                format!("id {id:03} has no junior annotation, but the mean ground truth needs both annotators"),
             ));
         }
     }
@@ -556,7 +679,7 @@ mod tests {
         let ds = read_isbi(tmp.path(), &opts).unwrap();
         assert_eq!(ds.n_landmarks(), 19);
         assert_eq!(ds.meta.landmark_names[18], "Ar");
-        assert_eq!(ds.meta.anatomy, None);
+        assert_eq!(ds.meta.anatomy, Some(Anatomy::Isbi));
         assert_eq!(ds.split(Split::Train).count(), 135);
         assert_eq!(ds.split(Split::Val).count(), 15);
         assert_eq!(ds.split(Split::Test).count(), 250);
@@ -576,6 +699,80 @@ mod tests {
         };
         let ds = read_isbi(tmp.path(), &opts).unwrap();
         assert!((ds.samples[399].landmarks[5][1] - junior[399].points[5][1]).abs() < 1e-6);
+    }
+
+    /// The layout of `../shared/data`: `isbi2015/images/NNN.jpg` beside
+    /// `annotations/isbi2015_ceph_{senior,junior}.csv` (millimetres).
+    #[test]
+    fn reads_the_shared_jpeg_and_csv_layout_with_skeletal_classes() {
+        let Some(shared) = crate::data::shared_data_dir() else {
+            eprintln!("shared data missing: skipping ISBI CSV layout test");
+            return;
+        };
+        let dir = shared.join("isbi2015");
+        if !dir.join("images").is_dir() {
+            eprintln!("no ISBI images in {}: skipped", dir.display());
+            return;
+        }
+        let opts = IsbiOptions {
+            all_landmarks: true,
+            val_fraction: 0.1,
+            ..Default::default()
+        };
+        let ds = read_isbi(&dir, &opts).unwrap();
+        assert_eq!(ds.samples.len(), 400);
+        assert_eq!(ds.meta.anatomy, Some(Anatomy::Isbi));
+        assert_eq!(ds.meta.landmark_names, Anatomy::Isbi.landmark_names());
+        assert_eq!(
+            (
+                ds.split(Split::Train).count(),
+                ds.split(Split::Val).count(),
+                ds.split(Split::Test).count()
+            ),
+            (135, 15, 250)
+        );
+        let first = &ds.samples[0];
+        assert_eq!(first.image, "images/001.jpg");
+        // Senior 001 in mm: S (83.5, 99.6), N (147.3, 102.9), A (137.5, 165.4),
+        // B (138.6, 201.9); pixels are mm × 10.
+        assert_eq!(first.landmarks[0], [835.0, 996.0]);
+        // NS = (−63.8, −3.3), NA = (−9.8, 62.5), NB = (−8.7, 99.0) mm:
+        // cos SNA = 418.99 / (63.885 × 63.264) = 0.10367 → SNA = 84.05°;
+        // cos SNB = 228.36 / (63.885 × 99.382) = 0.035968 → SNB = 87.94°;
+        // ANB = −3.89°, below 3.2°: Class III.
+        let anb = anb_deg(
+            first.landmarks[0],
+            first.landmarks[1],
+            first.landmarks[4],
+            first.landmarks[5],
+        )
+        .unwrap();
+        assert!((anb - (-3.889)).abs() < 0.001, "{anb}");
+        assert_eq!(first.attributes[SKELETAL_CLASS], "III");
+        let groups = &ds.meta.attributes[SKELETAL_CLASS];
+        assert_eq!(groups, &["I", "II", "III"]);
+        let counts: Vec<usize> = groups
+            .iter()
+            .map(|g| {
+                ds.samples
+                    .iter()
+                    .filter(|s| &s.attributes[SKELETAL_CLASS] == g)
+                    .count()
+            })
+            .collect();
+        assert!(counts.iter().all(|&c| c >= 20), "{counts:?}");
+        // The 10-landmark set from the same files.
+        let ds10 = read_isbi(&dir, &IsbiOptions::default()).unwrap();
+        assert_eq!(ds10.meta.anatomy, Some(Anatomy::Ceph));
+        assert_eq!(ds10.samples[0].landmarks[4], first.landmarks[4]);
+        // Junior ground truth: the class still comes from the senior annotation.
+        let junior = IsbiOptions {
+            ground_truth: IsbiGroundTruth::Junior,
+            ..Default::default()
+        };
+        let dsj = read_isbi(&dir, &junior).unwrap();
+        assert_eq!(dsj.samples[0].attributes[SKELETAL_CLASS], "III");
+        assert_ne!(dsj.samples[0].landmarks, ds10.samples[0].landmarks);
     }
 
     #[test]

@@ -65,7 +65,7 @@ impl PhantomConfig {
             width: 384,
             height: 480,
             mm_per_px: match anatomy {
-                Anatomy::Ceph => 0.5,
+                Anatomy::Ceph | Anatomy::Isbi => 0.5,
                 Anatomy::Hand => 0.48,
             },
             groups: GroupSpec::balanced(anatomy),
@@ -76,6 +76,12 @@ impl PhantomConfig {
 
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(DataError::Invalid(format!("phantom config: {m}")));
+        if !self.anatomy.has_phantoms() {
+            return bad(format!(
+                "there are no {} phantoms: they draw the structures of the 10 ceph landmarks only (use ceph)",
+                self.anatomy
+            ));
+        }
         if self.n == 0 {
             return bad("n must be at least 1 image".into());
         }
@@ -158,8 +164,8 @@ fn render_unchecked(cfg: &PhantomConfig, model: &ShapeModel, index: usize) -> (G
     let age_years = match cfg.anatomy {
         Anatomy::Hand if young => rng.random_range(9.0..14.0),
         Anatomy::Hand => rng.random_range(14.0..19.0),
-        Anatomy::Ceph if adolescent => rng.random_range(10.0..17.0),
-        Anatomy::Ceph => rng.random_range(18.0..45.0),
+        Anatomy::Ceph | Anatomy::Isbi if adolescent => rng.random_range(10.0..17.0),
+        Anatomy::Ceph | Anatomy::Isbi => rng.random_range(18.0..45.0),
     };
     let subject = Subject {
         groups: groups.clone(),
@@ -172,7 +178,7 @@ fn render_unchecked(cfg: &PhantomConfig, model: &ShapeModel, index: usize) -> (G
     // Shape in millimetres, with the groups' anatomical effects.
     let mut coeffs = model.sample_coeffs(&mut rng, 1.0);
     let size = match cfg.anatomy {
-        Anatomy::Ceph => ceph::adjust_coeffs(&mut coeffs, model, &subject),
+        Anatomy::Ceph | Anatomy::Isbi => ceph::adjust_coeffs(&mut coeffs, model, &subject),
         Anatomy::Hand => hand::size_factor(&subject),
     };
     let mut shape: Vec<[f64; 2]> = model
@@ -195,7 +201,7 @@ fn render_unchecked(cfg: &PhantomConfig, model: &ShapeModel, index: usize) -> (G
     let angle = rng.random_range(-8.0f64..8.0).to_radians();
     let (sn, cs) = angle.sin_cos();
     let anchor = match cfg.anatomy {
-        Anatomy::Ceph => [0.62, 0.62],
+        Anatomy::Ceph | Anatomy::Isbi => [0.62, 0.62],
         Anatomy::Hand => [0.50, 0.50],
     };
     let centre = [
@@ -217,7 +223,7 @@ fn render_unchecked(cfg: &PhantomConfig, model: &ShapeModel, index: usize) -> (G
     let mut canvas = Canvas::new(cfg.width as usize, cfg.height as usize);
     let px_per_mm = (1.0 / cfg.mm_per_px) as f32;
     match cfg.anatomy {
-        Anatomy::Ceph => ceph::draw(&mut canvas, &lm_f32, mm, &subject, &mut rng),
+        Anatomy::Ceph | Anatomy::Isbi => ceph::draw(&mut canvas, &lm_f32, mm, &subject, &mut rng),
         Anatomy::Hand => hand::draw(&mut canvas, &lm_f32, mm, &subject, &mut rng),
     }
     canvas.smooth_soft((2.5 * px_per_mm).round().max(1.0) as usize);
@@ -229,6 +235,8 @@ fn render_unchecked(cfg: &PhantomConfig, model: &ShapeModel, index: usize) -> (G
             CEPH_LANDMARKS.iter().map(|l| lm[l.2]).collect(),
             cfg.mm_per_px,
         ),
+        // Refused by `validate`; all 19 if it ever got here.
+        Anatomy::Isbi => (lm, cfg.mm_per_px),
         Anatomy::Hand => {
             let s = hand_mm_per_px(&lm).unwrap_or(cfg.mm_per_px);
             (lm, s)
