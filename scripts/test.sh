@@ -7,6 +7,12 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
 cargo fmt --all -- --check
+# The server builds on the model format alone: burn, cubecl and wgpu must not
+# enter its dependency tree (docs/ARCHITECTURE.md).
+if cargo tree -p fairmark-server -e normal --prefix none | grep -Eq '^(burn|cubecl|wgpu)'; then
+    echo "fairmark-server depends on burn/cubecl/wgpu: see docs/ARCHITECTURE.md" >&2
+    exit 1
+fi
 # setup.sh installed lavapipe: the wgpu tests must find an adapter.
 FAIRMARK_REQUIRE_WGPU=1 cargo test --release --workspace
 # wasm-bindgen-test in headless Chromium (webdriver.json adds --enable-unsafe-webgpu).

@@ -4,7 +4,7 @@
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use fairmark::data::formats::hand::{read_hand, HandLayout, HandOptions};
-use fairmark::data::formats::isbi::{read_isbi, IsbiGroundTruth, IsbiOptions};
+use fairmark::data::formats::isbi::{read_isbi, IsbiGroundTruth, IsbiOptions, IsbiTestSets};
 use fairmark::data::Dataset;
 use std::path::{Path, PathBuf};
 
@@ -45,6 +45,19 @@ pub struct IsbiArgs {
     /// Directory of isbi2015_ceph_senior.csv and …_junior.csv (when DIR has no AnnotationsByMD/).
     #[arg(long)]
     pub annotations: Option<PathBuf>,
+    /// Test set(s) in the test split: both, test1 (151–300) or test2 (301–400).
+    #[arg(long, value_enum, default_value = "both")]
+    pub test_set: TestSets,
+    /// Leave out test images 173 and 283, copies of training images 144 and 038.
+    #[arg(long)]
+    pub drop_duplicates: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum TestSets {
+    Both,
+    Test1,
+    Test2,
 }
 
 #[derive(Args)]
@@ -83,6 +96,12 @@ pub fn run(c: ImportCommand) -> anyhow::Result<()> {
                 all_landmarks: a.all_landmarks,
                 val_fraction: a.val_fraction,
                 annotations: a.annotations,
+                test_sets: match a.test_set {
+                    TestSets::Both => IsbiTestSets::Both,
+                    TestSets::Test1 => IsbiTestSets::Test1,
+                    TestSets::Test2 => IsbiTestSets::Test2,
+                },
+                drop_duplicates: a.drop_duplicates,
                 ..Default::default()
             };
             (read_isbi(&a.dir, &opts)?, a.dir, a.out)

@@ -357,7 +357,8 @@ mod tests {
 
     #[test]
     fn every_allocation_deciding_field_is_bounded() {
-        let cases: Vec<(Box<dyn Fn(&mut DetectorConfig)>, &str)> = vec![
+        type Change = Box<dyn Fn(&mut DetectorConfig)>;
+        let cases: Vec<(Change, &str)> = vec![
             (Box::new(|c| c.n_heads = 0), "n_heads is 0"),
             (Box::new(|c| c.n_landmarks = 0), "n_landmarks is 0"),
             (Box::new(|c| c.n_landmarks = 100_000), "n_landmarks"),

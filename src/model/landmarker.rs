@@ -106,8 +106,10 @@ mod tests {
         }
     }
 
-    /// A non-square input catches any place that reads `[width, height]` the
-    /// wrong way round: the forward pass would see a transposed tensor.
+    /// A non-square input and a portrait image run end to end: the input
+    /// tensor, the letterbox and the decoding agree on `[width, height]`
+    /// (a mismatch of tensor and letterbox sizes is an error or lands the
+    /// points outside the mapped input).
     #[test]
     fn detects_with_a_non_square_input_on_a_portrait_image() {
         let s = spec([32, 48]);
@@ -125,10 +127,15 @@ mod tests {
             futures_lite::future::block_on(model.detect(px, &DetectOptions::default())).unwrap();
         assert_eq!((det.image.width, det.image.height), (w, h));
         assert_eq!(det.landmarks.len(), 3);
+        // Untrained, the network may point into the padding, but never
+        // outside the input rectangle mapped back to the image.
+        let lb = crate::data::preprocess::letterbox::Letterbox::new(w, h, 32, 48).unwrap();
+        let corners = crate::model::decode::to_original(&[[-0.5, -0.5], [31.5, 47.5]], &lb);
         for l in &det.landmarks {
             assert!(
-                l.x >= -0.5 && l.x <= w as f64 && l.y >= -0.5 && l.y <= h as f64,
-                "{l:?}"
+                (corners[0][0]..=corners[1][0]).contains(&l.x)
+                    && (corners[0][1]..=corners[1][1]).contains(&l.y),
+                "{l:?} outside {corners:?}"
             );
         }
     }

@@ -279,47 +279,33 @@ pub fn train(req: TrainRequest, mut on_event: impl FnMut(Event)) -> Result<Train
         sigma: cfg.sigma,
         attribute_dropout: cfg.attribute_dropout,
     };
-    let n_batches = train_set.len().div_ceil(cfg.batch_size);
     let mut outcome = TrainOutcome {
         epochs_done: state.epochs_done,
         best_val_mre_mm: state.best_val_mre_mm,
         stopped_early: false,
         interrupted: false,
     };
+    let n_batches = train_set.len().div_ceil(cfg.batch_size);
     for epoch in state.epochs_done..cfg.epochs {
         let start = Instant::now();
         let lr = cfg.lr_at(epoch);
-        let mut rng = stream_rng(cfg.seed, epoch as u64);
-        let mut order: Vec<usize> = (0..train_set.len()).collect();
-        order.shuffle(&mut rng);
-        let mut loss_sum = 0.0;
-        for (bi, chunk) in order.chunks(cfg.batch_size).enumerate() {
-            let items: Vec<&Prepared> = chunk.iter().map(|&i| &train_set[i]).collect();
-            let batch = make_batch(&items, &opts, &space, &mut rng, &device);
-            let (loss, value) =
-                batch_loss(&model, batch, cfg, &space, &mut state, &mut rng, &device)?;
-            let grads = loss.backward();
-            let mut grads = GradientsParams::from_grads(grads, &model);
-            if cfg.method == Method::Idfopnet && cfg.fair_opt && cfg.ge_noise {
-                add_ge_noise(&model, &mut grads, &mut rng);
-            }
-            model = optim.step(lr, model, grads);
-            loss_sum += value;
-            on_event(Event::Batch {
-                epoch,
-                batch: bi,
-                n_batches,
-                loss: value,
-            });
-            if req.stop.load(Ordering::SeqCst) {
-                outcome.interrupted = true;
-                break;
-            }
-        }
-        if outcome.interrupted {
+        let pass = EpochPass {
+            epoch,
+            lr,
+            set: &train_set,
+            space: &space,
+            opts: &opts,
+            cfg,
+            device: &device,
+            stop: req.stop,
+        };
+        let (trained, loss_sum) = pass.run(model, &mut optim, &mut state, &mut on_event)?;
+        model = trained;
+        let Some(loss_sum) = loss_sum else {
             // The epoch is incomplete: keep the checkpoint of the last whole epoch.
+            outcome.interrupted = true;
             break;
-        }
+        };
         let val_mre = validation_mre(
             &model.valid(),
             &val_set,
@@ -359,6 +345,60 @@ pub fn train(req: TrainRequest, mut on_event: impl FnMut(Event)) -> Result<Train
         }
     }
     Ok(outcome)
+}
+
+/// One epoch's pass over the training set, in the epoch's seeded order.
+struct EpochPass<'a> {
+    epoch: usize,
+    lr: f64,
+    set: &'a [Prepared],
+    space: &'a AttributeSpace,
+    opts: &'a BatchOptions<'a>,
+    cfg: &'a TrainConfig,
+    device: &'a Device,
+    stop: &'a AtomicBool,
+}
+
+impl EpochPass<'_> {
+    /// The model after every batch, and the sum of the batch losses; `None`
+    /// when Ctrl-C stopped the pass part-way (the epoch is then not kept).
+    fn run(
+        &self,
+        mut model: Detector,
+        optim: &mut ModuleOptimizer,
+        state: &mut RunState,
+        on_event: &mut impl FnMut(Event),
+    ) -> Result<(Detector, Option<f64>)> {
+        let cfg = self.cfg;
+        let mut rng = stream_rng(cfg.seed, self.epoch as u64);
+        let mut order: Vec<usize> = (0..self.set.len()).collect();
+        order.shuffle(&mut rng);
+        let n_batches = self.set.len().div_ceil(cfg.batch_size);
+        let mut loss_sum = 0.0;
+        for (bi, chunk) in order.chunks(cfg.batch_size).enumerate() {
+            let items: Vec<&Prepared> = chunk.iter().map(|&i| &self.set[i]).collect();
+            let batch = make_batch(&items, self.opts, self.space, &mut rng, self.device);
+            let (loss, value) =
+                batch_loss(&model, batch, cfg, self.space, state, &mut rng, self.device)?;
+            let grads = loss.backward();
+            let mut grads = GradientsParams::from_grads(grads, &model);
+            if cfg.method == Method::Idfopnet && cfg.fair_opt && cfg.ge_noise {
+                add_ge_noise(&model, &mut grads, &mut rng);
+            }
+            model = optim.step(self.lr, model, grads);
+            loss_sum += value;
+            on_event(Event::Batch {
+                epoch: self.epoch,
+                batch: bi,
+                n_batches,
+                loss: value,
+            });
+            if self.stop.load(Ordering::SeqCst) && bi + 1 < n_batches {
+                return Ok((model, None));
+            }
+        }
+        Ok((model, Some(loss_sum)))
+    }
 }
 
 /// MRE on the validation split (NaN without one): what picks the best epoch.

@@ -112,11 +112,12 @@ impl Model {
                 .parse()
                 .map_err(|_| err("backend: expected \"auto\", \"webgpu\" or \"cpu\""))?
         };
-        // The manifest and weights are checked before any GPU work starts.
-        let checked =
-            crate::model::weights::load_from_parts(&manifest_text, &weights).map_err(err)?;
+        // The manifest (schema, bounded config) is checked before any GPU
+        // work starts; `from_manifest` then checks the weights' size and hash.
+        let manifest =
+            ModelManifest::from_json(Path::new(MANIFEST_FILE), &manifest_text).map_err(err)?;
         let runtime = runtime(choice).await.map_err(err)?;
-        let inner = Landmarker::from_manifest(checked, &weights, runtime).map_err(err)?;
+        let inner = Landmarker::from_manifest(manifest, &weights, runtime).map_err(err)?;
         Ok(Model { inner })
     }
 

@@ -57,6 +57,23 @@ pub enum IsbiGroundTruth {
     Mean,
 }
 
+/// Test ids whose images are byte-identical copies of training images
+/// (283 = 038, 173 = 144): left out with [`IsbiOptions::drop_duplicates`].
+pub const DUPLICATE_TEST_IDS: [u32; 2] = [173, 283];
+
+/// Which of the two official test sets to keep in the test split.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IsbiTestSets {
+    /// Test1 and Test2 (ids 151–400).
+    #[default]
+    Both,
+    /// Test1 only (151–300); Test2 is left out.
+    Test1,
+    /// Test2 only (301–400); Test1 is left out.
+    Test2,
+}
+
 /// The official subset an id belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IsbiSubset {
@@ -109,6 +126,25 @@ pub struct IsbiOptions {
     /// Directory of the annotation CSVs when there is no `AnnotationsByMD/`
     /// (default: `DIR/annotations`, then `DIR/../annotations`).
     pub annotations: Option<PathBuf>,
+    /// The test set(s) kept in the test split, so that a model is evaluated
+    /// on Test1 and Test2 separately, as the literature reports them.
+    pub test_sets: IsbiTestSets,
+    /// Leave out the test images that copy training images ([`DUPLICATE_TEST_IDS`]).
+    pub drop_duplicates: bool,
+}
+
+impl IsbiOptions {
+    /// Whether an id goes into the dataset under these options.
+    pub fn keeps(&self, id: u32) -> bool {
+        if self.drop_duplicates && DUPLICATE_TEST_IDS.contains(&id) {
+            return false;
+        }
+        !matches!(
+            (IsbiSubset::of_id(id), self.test_sets),
+            (Some(IsbiSubset::Test1), IsbiTestSets::Test2)
+                | (Some(IsbiSubset::Test2), IsbiTestSets::Test1)
+        )
+    }
 }
 
 impl Default for IsbiOptions {
@@ -119,6 +155,8 @@ impl Default for IsbiOptions {
             val_fraction: 0.0,
             require_images: true,
             annotations: None,
+            test_sets: IsbiTestSets::Both,
+            drop_duplicates: false,
         }
     }
 }
@@ -198,6 +236,7 @@ pub struct IsbiRow {
 /// Builds a dataset from parsed annotations. Pure, so it also serves wasm
 /// callers that read the files themselves.
 pub fn build_isbi_dataset(rows: Vec<IsbiRow>, opts: &IsbiOptions) -> Result<Dataset> {
+    let rows: Vec<IsbiRow> = rows.into_iter().filter(|r| opts.keeps(r.id)).collect();
     // The class needs the senior annotation of every image.
     let classes: Option<Vec<SkeletalClass>> = rows
         .iter()
@@ -271,8 +310,18 @@ pub fn build_isbi_dataset(rows: Vec<IsbiRow>, opts: &IsbiOptions) -> Result<Data
         attributes,
         description: format!(
             "ISBI 2015 cephalometric challenge, ground truth: {gt}; splits 1-150 train \
-             (last {:.0}% val), 151-400 test",
-            opts.val_fraction.clamp(0.0, 1.0) * 100.0
+             (last {:.0}% val), test: {}{}",
+            opts.val_fraction.clamp(0.0, 1.0) * 100.0,
+            match opts.test_sets {
+                IsbiTestSets::Both => "Test1 (151-300) and Test2 (301-400)",
+                IsbiTestSets::Test1 => "Test1 (151-300)",
+                IsbiTestSets::Test2 => "Test2 (301-400)",
+            },
+            if opts.drop_duplicates {
+                ", without 173 and 283 (copies of training images 144 and 038)"
+            } else {
+                ""
+            }
         ),
         generator: None,
         samples: None,
@@ -765,6 +814,28 @@ mod tests {
         let ds10 = read_isbi(&dir, &IsbiOptions::default()).unwrap();
         assert_eq!(ds10.meta.anatomy, Some(Anatomy::Ceph));
         assert_eq!(ds10.samples[0].landmarks[4], first.landmarks[4]);
+        // Test1 alone, without the duplicated images: 148 test images, all 151–300.
+        let t1 = IsbiOptions {
+            test_sets: IsbiTestSets::Test1,
+            drop_duplicates: true,
+            ..Default::default()
+        };
+        let ds1 = read_isbi(&dir, &t1).unwrap();
+        let test: Vec<&Sample> = ds1.split(Split::Test).collect();
+        assert_eq!(test.len(), 148);
+        assert!(test.iter().all(|s| s.image.as_str() >= "images/151"
+            && s.image.as_str() < "images/301"
+            && s.image != "images/173.jpg"
+            && s.image != "images/283.jpg"));
+        assert_eq!(ds1.split(Split::Train).count(), 150);
+        let t2 = IsbiOptions {
+            test_sets: IsbiTestSets::Test2,
+            ..Default::default()
+        };
+        assert_eq!(
+            read_isbi(&dir, &t2).unwrap().split(Split::Test).count(),
+            100
+        );
         // Junior ground truth: the class still comes from the senior annotation.
         let junior = IsbiOptions {
             ground_truth: IsbiGroundTruth::Junior,
