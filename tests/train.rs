@@ -7,6 +7,8 @@ use fairmark::train::trainer::load_run_model;
 use std::path::Path;
 use std::process::{Command, Output};
 
+mod common;
+
 fn fairmark(args: &[&str], paths: &[&Path]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_fairmark"));
     c.args(args);
@@ -355,33 +357,8 @@ fn hostile_manifests_are_clear_cli_errors() {
     let good: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(committed.join("manifest.json")).unwrap())
             .unwrap();
-    let cases = [
-        ("/config/detector/n_heads", "0", "n_heads is 0"),
-        ("/config/detector/backbone/depth", "40", "depth is 40"),
-        (
-            "/config/detector/backbone/base_width",
-            "1048576",
-            "base_width",
-        ),
-        (
-            "/config/detector/input_size",
-            "[100, 100]",
-            "multiples of 2^depth",
-        ),
-        (
-            "/config/detector/input_size",
-            "[4096, 4096]",
-            "activation values",
-        ),
-        (
-            "/config/detector/n_landmarks",
-            "11",
-            "landmark_names has 10",
-        ),
-        ("/config/detector/groups_per_attribute", "[]", "groups"),
-        ("/input_size", "[64, 64]", "differs"),
-        ("/weights/file", r#""../x""#, "plain file name"),
-    ];
+    let mut cases = common::HOSTILE_MANIFEST_CASES.to_vec();
+    cases.push(("/weights/file", r#""../x""#, "plain file name"));
     for (i, (pointer, value, expected)) in cases.iter().enumerate() {
         let dir = tmp.path().join(format!("m{i}"));
         std::fs::create_dir(&dir).unwrap();

@@ -200,37 +200,7 @@ async fn relocation_recomputes_in_rust() {
 #[wasm_bindgen_test]
 async fn hostile_manifests_throw_errors() {
     let good: Value = serde_json::from_str(MANIFEST).unwrap();
-    let cases = [
-        ("/config/detector/n_heads", "0", "n_heads is 0"),
-        ("/config/detector/backbone/depth", "40", "depth is 40"),
-        (
-            "/config/detector/backbone/base_width",
-            "1048576",
-            "base_width",
-        ),
-        (
-            "/config/detector/input_size",
-            "[100, 100]",
-            "multiples of 2^depth",
-        ),
-        (
-            "/config/detector/input_size",
-            "[4096, 4096]",
-            "activation values",
-        ),
-        (
-            "/config/detector/n_landmarks",
-            "11",
-            "landmark_names has 10",
-        ),
-        (
-            "/config/detector/architecture",
-            r#""resnet""#,
-            "unknown variant",
-        ),
-        ("/input_size", "[64, 64]", "differs"),
-    ];
-    for (pointer, value, expected) in cases {
+    for (pointer, value, expected) in common::HOSTILE_MANIFEST_CASES {
         let mut m = good.clone();
         *m.pointer_mut(pointer).unwrap() = serde_json::from_str(value).unwrap();
         let e = Model::load(

@@ -19,6 +19,22 @@ pub enum ResultsCommand {
     /// The ISBI 2015 human floor: the second annotator's landmarks written as
     /// predictions of the reference annotator's (audit or tabulate the CSV).
     Observers(ObserverArgs),
+    /// Agreement of the skeletal class (ANB, ISBI 2015 thresholds) of a second
+    /// set of 19 ISBI landmarks with the reference annotator's, per subset.
+    Classes(ClassesArgs),
+}
+
+#[derive(Args)]
+pub struct ClassesArgs {
+    /// Reference annotator (Payer layout, ISBI millimetres), e.g. isbi2015_ceph_senior.csv.
+    #[arg(long)]
+    pub reference: PathBuf,
+    /// Second annotator (same layout), e.g. isbi2015_ceph_junior.csv.
+    #[arg(long)]
+    pub second: PathBuf,
+    /// Markdown table to write (also printed).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -63,6 +79,7 @@ pub fn run(c: ResultsCommand) -> anyhow::Result<()> {
         ResultsCommand::Accuracy(a) => accuracy(a),
         ResultsCommand::Holdouts(a) => holdout_summary(a),
         ResultsCommand::Observers(a) => observers(a),
+        ResultsCommand::Classes(a) => classes(a),
     }
 }
 
@@ -186,5 +203,22 @@ fn observers(a: ObserverArgs) -> anyhow::Result<()> {
         a.reference.display(),
         a.out.display()
     );
+    Ok(())
+}
+
+/// Skeletal-class agreement between two ISBI annotations (the challenge's
+/// classification task for ANB).
+fn classes(a: ClassesArgs) -> anyhow::Result<()> {
+    use fairmark::data::anatomy::ISBI_LANDMARKS;
+    use fairmark::data::formats::payer_csv::read_payer_csv;
+    use fairmark::results::classes::{agreement_markdown, skeletal_class_agreement};
+    let reference = read_payer_csv(&a.reference, ISBI_LANDMARKS, 10.0)?;
+    let second = read_payer_csv(&a.second, ISBI_LANDMARKS, 10.0)?;
+    let md = agreement_markdown(&skeletal_class_agreement(&reference, &second)?);
+    if let Some(out) = &a.out {
+        fairmark::io::write_atomic(out, md.as_bytes())?;
+        eprintln!("wrote {}", out.display());
+    }
+    print!("{md}");
     Ok(())
 }

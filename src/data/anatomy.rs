@@ -15,6 +15,30 @@ pub enum Anatomy {
     Isbi,
 }
 
+/// 0-based indices of the 19 ISBI 2015 landmarks, in the order of
+/// [`ISBI_LANDMARK_TABLE`] (a test checks that the two agree).
+pub mod isbi_index {
+    pub const S: usize = 0;
+    pub const N: usize = 1;
+    pub const OR: usize = 2;
+    pub const PO: usize = 3;
+    pub const A: usize = 4;
+    pub const B: usize = 5;
+    pub const POG: usize = 6;
+    pub const ME: usize = 7;
+    pub const GN: usize = 8;
+    pub const GO: usize = 9;
+    pub const L1: usize = 10;
+    pub const U1: usize = 11;
+    pub const UL: usize = 12;
+    pub const LL: usize = 13;
+    pub const SN: usize = 14;
+    pub const SPOG: usize = 15;
+    pub const PNS: usize = 16;
+    pub const ANS: usize = 17;
+    pub const AR: usize = 18;
+}
+
 /// The 19 ISBI 2015 landmarks in the challenge's order: short name, full name.
 pub const ISBI_LANDMARK_TABLE: [(&str, &str); ISBI_LANDMARKS] = [
     ("S", "sella"),
@@ -229,6 +253,31 @@ mod tests {
         }
         assert_eq!(Anatomy::Ceph.ceph_index(10), None); // LIT is not in the ceph set
         assert_eq!(Anatomy::Isbi.landmark_names().len(), 19);
+        use isbi_index::*;
+        let named = [
+            (S, "S"),
+            (N, "N"),
+            (OR, "Or"),
+            (PO, "Po"),
+            (A, "A"),
+            (B, "B"),
+            (POG, "Pog"),
+            (ME, "Me"),
+            (GN, "Gn"),
+            (GO, "Go"),
+            (L1, "LIT"),
+            (U1, "UIT"),
+            (UL, "UL"),
+            (LL, "LL"),
+            (SN, "Sn"),
+            (SPOG, "PogS"),
+            (PNS, "PNS"),
+            (ANS, "ANS"),
+            (AR, "Ar"),
+        ];
+        for (i, short) in named {
+            assert_eq!(ISBI_LANDMARK_TABLE[i].0, short);
+        }
         assert_eq!(Anatomy::parse("isbi"), Some(Anatomy::Isbi));
         assert!(!Anatomy::Isbi.has_phantoms());
     }

@@ -57,17 +57,8 @@ pub struct CephMeasurements {
     pub mm_per_px: Option<f64>,
 }
 
-// 0-based indices among the 19 ISBI landmarks (see `ISBI_LANDMARK_TABLE`);
-// `Anatomy::ceph_index` maps them into either landmark set.
-const S: usize = 0;
-const N: usize = 1;
-const OR: usize = 2;
-const PO: usize = 3;
-const A: usize = 4;
-const B: usize = 5;
-const ME: usize = 7;
-const GO: usize = 9;
-const ANS: usize = 17;
+// ISBI indices; `Anatomy::ceph_index` maps them into either landmark set.
+use crate::data::anatomy::isbi_index::{A, ANS, B, GO, ME, N, OR, PO, S};
 
 /// SNA, SNB, ANB (and its class), FMA and the S–N and ANS–Me lengths, from the
 /// landmarks of `anatomy` (the 10 ceph ones or the 19 ISBI ones).
@@ -255,26 +246,6 @@ pub fn measure(
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
-    #[test]
-    fn landmark_indices_follow_the_isbi_landmark_table() {
-        // The constants above must name the same landmarks as the ISBI table,
-        // the one place that defines the order.
-        let names = crate::data::Anatomy::Isbi.landmark_names();
-        for (i, n) in [
-            (S, "S"),
-            (N, "N"),
-            (OR, "Or"),
-            (PO, "Po"),
-            (A, "A"),
-            (B, "B"),
-            (ME, "Me"),
-            (GO, "Go"),
-            (ANS, "ANS"),
-        ] {
-            assert_eq!(names[i], n);
-        }
-    }
-
     use super::*;
     use crate::data::anatomy::CEPH_LANDMARKS;
     use crate::data::shape_model::ShapeModel;

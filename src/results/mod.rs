@@ -3,6 +3,7 @@
 //! the IdFOPNet accuracy tables, the fairness paper's hold-out summaries, and
 //! the per-keypoint DP chart of several models.
 pub mod accuracy_table;
+pub mod classes;
 pub mod dp_chart;
 pub mod holdouts;
 pub mod markdown;

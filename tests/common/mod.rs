@@ -9,6 +9,41 @@ pub const DETECT_FIXTURE: &str = include_str!("../fixtures/detect_ceph0.json");
 /// Native detection of hand phantom 0 with models/hand-unet-phantom, no spacing given.
 pub const DETECT_HAND_FIXTURE: &str = include_str!("../fixtures/detect_hand0.json");
 
+/// Hostile edits of a committed model's manifest (JSON pointer, new value as
+/// JSON, what the error must say): each bad field must be refused with a clear
+/// error before anything is built, by the CLI and by the browser alike.
+pub const HOSTILE_MANIFEST_CASES: [(&str, &str, &str); 9] = [
+    ("/config/detector/n_heads", "0", "n_heads is 0"),
+    ("/config/detector/backbone/depth", "40", "depth is 40"),
+    (
+        "/config/detector/backbone/base_width",
+        "1048576",
+        "base_width",
+    ),
+    (
+        "/config/detector/input_size",
+        "[100, 100]",
+        "multiples of 2^depth",
+    ),
+    (
+        "/config/detector/input_size",
+        "[4096, 4096]",
+        "activation values",
+    ),
+    (
+        "/config/detector/n_landmarks",
+        "11",
+        "landmark_names has 10",
+    ),
+    (
+        "/config/detector/architecture",
+        r#""resnet""#,
+        "unknown variant",
+    ),
+    ("/config/detector/groups_per_attribute", "[]", "groups"),
+    ("/input_size", "[64, 64]", "differs"),
+];
+
 /// A detection document without what differs run to run or device to device
 /// (timings, backend, where the letterbox ran): what both targets must agree on.
 pub fn detection_without_timings<T: serde::Serialize>(det: &T) -> Value {

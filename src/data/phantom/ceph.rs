@@ -30,26 +30,7 @@ pub fn adjust_coeffs(coeffs: &mut [f64], model: &ShapeModel, subject: &Subject) 
     }
 }
 
-// 0-based ISBI indices.
-const S: usize = 0;
-const N: usize = 1;
-const OR: usize = 2;
-const PO: usize = 3;
-const A: usize = 4;
-const B: usize = 5;
-const POG: usize = 6;
-const ME: usize = 7;
-const GN: usize = 8;
-const GO: usize = 9;
-const L1: usize = 10;
-const U1: usize = 11;
-const UL: usize = 12;
-const LL: usize = 13;
-const SN: usize = 14;
-const SPOG: usize = 15;
-const PNS: usize = 16;
-const ANS: usize = 17;
-const AR: usize = 18;
+use crate::data::anatomy::isbi_index::*;
 
 /// Draws the skull; `mm` is pixels per millimetre of anatomy.
 pub fn draw<R: Rng + ?Sized>(c: &mut Canvas, lm: &[P], mm: f32, subject: &Subject, rng: &mut R) {
