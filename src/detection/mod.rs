@@ -75,6 +75,17 @@ pub enum Backend {
     Cpu,
 }
 
+impl Backend {
+    /// The name in the document (as serialised).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Wgpu => "wgpu",
+            Self::Webgpu => "webgpu",
+            Self::Cpu => "cpu",
+        }
+    }
+}
+
 /// Where the image was letterboxed into the model input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -105,7 +116,7 @@ pub struct Detection {
 /// A detection document that cannot be read back.
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentError {
-    #[error("not a detection document: schema {0:?}, expected \"fairmark.detect/2\"")]
+    #[error("not a detection document: schema {0:?}, expected {DETECT_SCHEMA:?}")]
     Schema(String),
     #[error("detection document: {0}")]
     Invalid(#[from] serde_json::Error),

@@ -157,12 +157,7 @@ impl Model {
     /// "webgpu" or "cpu": what runs this model.
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> String {
-        match self.inner.runtime().backend {
-            Backend::Webgpu => "webgpu",
-            Backend::Wgpu => "wgpu",
-            Backend::Cpu => "cpu",
-        }
-        .into()
+        self.inner.runtime().backend.as_str().into()
     }
 
     /// Why that backend (adapter name, or why WebGPU was not used).
