@@ -4,7 +4,7 @@
 # runs binaryen's wasm-opt (smaller download, a few minutes more).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/setup.sh
+source scripts/setup-browser.sh
 
 cargo build --release -p fairmark --lib --target wasm32-unknown-unknown
 wasm-bindgen --target web --out-dir www/pkg --out-name fairmark \

@@ -4,7 +4,7 @@
 # headless Chromium on WebGPU and on the CPU, and the page end to end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/setup.sh
+source scripts/setup-browser.sh
 
 cargo fmt --all -- --check
 # The server builds on the model format alone: burn, cubecl and wgpu must not
