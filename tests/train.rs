@@ -217,6 +217,171 @@ fn train_resume_finetune_publish_detect() {
     );
 }
 
+/// Coarse to fine: a refinement stage on top of a deliberately coarse U-Net
+/// (32² input) lowers the validation error; the run publishes as one model,
+/// and `fairmark detect` (the pipeline the browser runs) gives the same
+/// points as `fairmark eval` (the batch path) on a test image.
+#[test]
+fn refinement_stage_improves_a_coarse_model_and_detect_matches_eval() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(fairmark(
+        &[
+            "synth", "dataset", "--kind", "ceph", "--n", "60", "--seed", "7", "--out",
+        ],
+        &[&data],
+    ));
+    let coarse = dir.path().join("coarse");
+    ok(fairmark(
+        &[
+            "train",
+            "--method",
+            "unet",
+            "--epochs",
+            "12",
+            "--seed",
+            "1",
+            "--size",
+            "32",
+            "--depth",
+            "2",
+            "--width",
+            "8",
+            "--batch",
+            "8",
+            "--lr",
+            "3e-3",
+            "--sigma",
+            "1",
+            "--backend",
+            "cpu",
+            "--data",
+        ],
+        &[&data, Path::new("--out"), &coarse],
+    ));
+    let fine = dir.path().join("fine");
+    let refine_args = [
+        "train",
+        "--method",
+        "refine",
+        "--epochs",
+        "6",
+        "--seed",
+        "1",
+        "--patch",
+        "32",
+        "--zoom",
+        "4",
+        "--offset-sd",
+        "0.7",
+        "--depth",
+        "2",
+        "--width",
+        "8",
+        "--batch",
+        "16",
+        "--lr",
+        "3e-3",
+        "--sigma",
+        "1.5",
+        "--backend",
+        "cpu",
+        "--data",
+    ];
+    // Without a coarse run there is nothing to refine.
+    let o = fairmark(&refine_args, &[&data, Path::new("--out"), &fine]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--init"));
+    ok(fairmark(
+        &refine_args,
+        &[
+            &data,
+            Path::new("--out"),
+            &fine,
+            Path::new("--init"),
+            &coarse,
+        ],
+    ));
+    let best = |run: &Path| {
+        epochs(run)
+            .iter()
+            .map(|e| e["val_mre_mm"].as_f64().unwrap())
+            .fold(f64::INFINITY, f64::min)
+    };
+    let (c, f) = (best(&coarse), best(&fine));
+    assert!(f < 0.8 * c, "refined val MRE {f:.3} mm, coarse {c:.3} mm");
+    // The coarse weights are part of the run and unchanged by refinement.
+    let device = burn::tensor::Device::flex();
+    let (c_info, c_model) = load_run_model(&coarse, &device).unwrap();
+    let (f_info, f_model) = load_run_model(&fine, &device).unwrap();
+    assert!(c_info.detector.refine.is_none() && f_info.detector.refine.is_some());
+    assert_eq!(f_info.detector.input_size, [32, 32]);
+    let x = burn::tensor::Tensor::<4>::ones([1, 1, 32, 32], &device);
+    let heat = |m: &fairmark::model::Detector| -> Vec<f32> {
+        m.forward(x.clone(), None)
+            .heatmaps
+            .into_data()
+            .try_to_vec()
+            .unwrap()
+    };
+    assert_eq!(heat(&c_model), heat(&f_model));
+
+    let preds = dir.path().join("preds.csv");
+    ok(fairmark(
+        &["eval", "--backend", "cpu", "--rounds", "10", "--model"],
+        &[
+            &fine,
+            Path::new("--data"),
+            &data,
+            Path::new("--out"),
+            &preds,
+        ],
+    ));
+    let models = dir.path().join("models");
+    ok(fairmark(
+        &[
+            "publish",
+            "--name",
+            "c2f",
+            "--created",
+            "2026-01-01",
+            "--backend",
+            "cpu",
+        ],
+        &[&fine, Path::new("--models"), &models],
+    ));
+    let csv = std::fs::read_to_string(&preds).unwrap();
+    let first = csv.lines().nth(1).unwrap();
+    let image = first.split(',').next().unwrap().to_string();
+    let result = dir.path().join("result.json");
+    let detect = |model: &Path| {
+        ok(fairmark(
+            &["detect", "--backend", "cpu", "--model"],
+            &[model, &data.join(&image), Path::new("--out"), &result],
+        ))
+    };
+    // The published model (one weights file, both stages) detects.
+    detect(&models.join("c2f"));
+    let manifest = std::fs::read_to_string(models.join("c2f/manifest.json")).unwrap();
+    assert!(manifest.contains("\"refine\""), "{manifest}");
+    // The run's own (f32) weights give exactly what eval gave.
+    detect(&fine);
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&result).unwrap()).unwrap();
+    for line in csv
+        .lines()
+        .skip(1)
+        .filter(|l| l.starts_with(&format!("{image},")))
+    {
+        let cols: Vec<&str> = line.split(',').collect();
+        let k: usize = cols[1].parse().unwrap();
+        let (x, y): (f64, f64) = (cols[2].parse().unwrap(), cols[3].parse().unwrap());
+        let l = &r["landmarks"][k - 1];
+        let d = (l["x"].as_f64().unwrap() - x).hypot(l["y"].as_f64().unwrap() - y);
+        assert!(d < 1e-3, "KP{k}: detect and eval differ by {d} px");
+    }
+}
+
 #[test]
 fn idfopnet_learns_phantoms() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,6 +1,9 @@
 //! `fairmark bench train|infer`: images per second of the U-Net on random data
 //! with the shapes given, the same work as `bench/torch_unet.py` (forward,
 //! spatial cross-entropy, backward and an Adam step; or forward only).
+//! `fairmark bench detect --model M --image F`: a model as users run it (both
+//! stages of a coarse-to-fine model, pre- and post-processing), cold (load +
+//! first detection) and warm, per stage.
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Distribution, Tensor};
 use clap::{Args, ValueEnum};
@@ -14,6 +17,7 @@ use std::time::Instant;
 pub enum Mode {
     Train,
     Infer,
+    Detect,
 }
 
 #[derive(Args)]
@@ -39,9 +43,18 @@ pub struct BenchArgs {
     /// Also write the JSON line here.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// detect: a published model (models/NAME) or a run directory.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// detect: the image to detect on.
+    #[arg(long)]
+    pub image: Option<PathBuf>,
 }
 
 pub fn run(a: BenchArgs) -> anyhow::Result<()> {
+    if a.mode == Mode::Detect {
+        return detect(a);
+    }
     let runtime = super::runtime_for(&a.backend)?;
     let (device, why) = (runtime.device, runtime.note);
     let cfg = DetectorConfig::new(
@@ -125,4 +138,61 @@ fn peak_rss_mib() -> Option<f64> {
         .parse()
         .ok()?;
     Some(kib / 1024.0)
+}
+
+/// Cold (model load + first detection) and warm detections of a real model
+/// on a real image, as `fairmark detect` runs them.
+fn detect(a: BenchArgs) -> anyhow::Result<()> {
+    use fairmark::detection::pipeline::{DetectOptions, Pixels};
+    let (Some(model_dir), Some(image)) = (&a.model, &a.image) else {
+        anyhow::bail!("bench detect needs --model and --image");
+    };
+    let img = fairmark::data::formats::image_io::load_image(image)?;
+    let t0 = Instant::now();
+    let model =
+        fairmark::train::inference::load_landmarker(model_dir, super::runtime_for(&a.backend)?)?;
+    let load_ms = t0.elapsed().as_secs_f64() * 1e3;
+    let options = DetectOptions::default();
+    let run_once = || futures_lite::future::block_on(model.detect(Pixels::Grey(&img), &options));
+    let first = run_once()?;
+    let cold_ms = t0.elapsed().as_secs_f64() * 1e3;
+    for _ in 0..a.warmup {
+        run_once()?;
+    }
+    let iters = a.iters.max(1);
+    let (mut total, mut forward, mut pre) = (0.0, 0.0, 0.0);
+    for _ in 0..iters {
+        let d = run_once()?;
+        total += d.timings_ms.total;
+        forward += d.timings_ms.forward;
+        pre += d.timings_ms.preprocess;
+    }
+    let n = iters as f64;
+    let spec = model.spec();
+    let refine = spec.config.detector.refine.is_some();
+    println!(
+        "fairmark detect {}x{} with {} ({}): cold {cold_ms:.0} ms (load {load_ms:.0}, first {:.0}); warm {:.1} ms (preprocess {:.1}, forward{} {:.1})",
+        img.width,
+        img.height,
+        model_dir.display(),
+        model.runtime().note,
+        first.timings_ms.total,
+        total / n,
+        pre / n,
+        if refine { " both stages" } else { "" },
+        forward / n,
+    );
+    let json = serde_json::json!({
+        "bench": "detect", "impl": "fairmark-burn", "backend": model.runtime().note,
+        "model": model_dir.display().to_string(), "image": image.display().to_string(),
+        "width": img.width, "height": img.height, "input_size": spec.config.detector.input_size,
+        "refine": spec.config.detector.refine, "cold_ms": cold_ms, "load_ms": load_ms,
+        "first_ms": first.timings_ms.total, "warm_ms": total / n, "warm_preprocess_ms": pre / n,
+        "warm_forward_ms": forward / n, "iters": iters, "peak_rss_mib": peak_rss_mib(),
+    });
+    println!("{json}");
+    if let Some(p) = &a.json {
+        fairmark::io::write_atomic(p, json.to_string().as_bytes())?;
+    }
+    Ok(())
 }

@@ -37,7 +37,8 @@ enum Command {
     Detect(model_cmds::DetectArgs),
     /// Evaluate a run on its test split and publish it to models/<name>.
     Publish(model_cmds::PublishArgs),
-    /// Training or inference speed of the U-Net (images/s, JSON), to compare with bench/torch_unet.py.
+    /// Speed (and JSON): train/infer of the U-Net, to compare with bench/torch_unet.py;
+    /// detect: a real model on a real image, cold and warm.
     Bench(bench::BenchArgs),
     /// Per-keypoint fairness audit of a predictions CSV.
     Audit(audit::AuditArgs),

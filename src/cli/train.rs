@@ -11,7 +11,8 @@ pub struct TrainArgs {
     /// Dataset directory (fairmark format: `fairmark synth dataset` or `fairmark import`).
     #[arg(long)]
     pub data: PathBuf,
-    /// unet (baseline), idfopnet, or groupdro (fine-tunes --init).
+    /// unet (baseline), idfopnet, groupdro (fine-tunes --init) or refine
+    /// (adds a high-resolution refinement stage to the coarse model --init).
     #[arg(long, default_value = "unet")]
     pub method: String,
     #[arg(long, default_value_t = 150)]
@@ -19,13 +20,28 @@ pub struct TrainArgs {
     /// Run directory (config, checkpoints, log.jsonl).
     #[arg(long)]
     pub out: PathBuf,
-    /// Model input size (square), a multiple of 2^depth. Papers: 512.
+    /// Model input width (and height, unless --height), a multiple of
+    /// 2^depth. Papers: 512. Ignored by refine (the coarse input is kept).
     #[arg(long, default_value_t = 512)]
     pub size: usize,
+    /// Model input height, when it differs from the width (portrait
+    /// radiographs: e.g. --size 128 --height 160 for 1935×2400 cephalograms).
+    #[arg(long)]
+    pub height: Option<usize>,
     #[arg(long, default_value_t = 4)]
     pub batch: usize,
     #[arg(long, default_value_t = 1e-3)]
     pub lr: f64,
+    /// refine: side of the square patch, in patch pixels.
+    #[arg(long, default_value_t = 64)]
+    pub patch: usize,
+    /// refine: patch pixels per coarse input pixel.
+    #[arg(long, default_value_t = 5)]
+    pub zoom: usize,
+    /// refine: standard deviation of the simulated coarse error per axis, in
+    /// coarse input pixels.
+    #[arg(long, default_value_t = 1.5)]
+    pub offset_sd: f64,
     /// U-Net width of the first level.
     #[arg(long, default_value_t = 16)]
     pub width: usize,
@@ -80,6 +96,10 @@ impl TrainArgs {
             epochs,
             out: out.to_path_buf(),
             size: 64,
+            height: None,
+            patch: 64,
+            zoom: 5,
+            offset_sd: 1.5,
             batch: 8,
             lr: 3e-3,
             width: 8,
@@ -104,7 +124,7 @@ impl TrainArgs {
 pub fn run(a: TrainArgs) -> anyhow::Result<()> {
     let method = Method::parse(&a.method).ok_or_else(|| {
         anyhow::anyhow!(
-            "--method {:?}: expected unet, idfopnet or groupdro",
+            "--method {:?}: expected unet, idfopnet, groupdro or refine",
             a.method
         )
     })?;
@@ -113,12 +133,24 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
             "--method groupdro fine-tunes a trained baseline: pass --init runs/<unet run>"
         );
     }
+    if method == Method::Refine && a.init.is_none() && !a.resume {
+        anyhow::bail!(
+            "--method refine adds a stage to a trained coarse model: pass --init runs/<coarse run>"
+        );
+    }
     let device = super::runtime_for(&a.backend)?.device;
     let mut cfg = TrainConfig::new(method);
     cfg.epochs = a.epochs;
     cfg.batch_size = a.batch;
     cfg.lr = a.lr;
-    cfg.input_size = [a.size, a.size];
+    cfg.input_size = [a.size, a.height.unwrap_or(a.size)];
+    if method == Method::Refine {
+        cfg.refine = Some(fairmark::train::config::RefineTrain {
+            patch_size: a.patch,
+            zoom: a.zoom,
+            offset_sd: a.offset_sd,
+        });
+    }
     cfg.backbone_base_width = a.width;
     cfg.backbone_depth = a.depth;
     cfg.sigma = a.sigma;

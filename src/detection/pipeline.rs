@@ -1,15 +1,18 @@
 //! One image → a [`Detection`]: letterbox → forward → asynchronous read-back →
-//! sub-pixel decode → landmarks in original pixels, spacing and
+//! sub-pixel decode → (coarse-to-fine models: patches around each point →
+//! refinement → read-back →) landmarks in original pixels, spacing and
 //! measurements. `fairmark detect`, the browser and the tests all run this.
 //! Read-back is asynchronous only, because a synchronous read panics on WebGPU.
 use super::{Detection, DetectionContext, ImageInfo, ModelInfo, Preprocess, Timings};
 use crate::data::preprocess::letterbox::Letterbox;
+use crate::data::preprocess::patch::PatchSource;
 use crate::data::preprocess::pixels::grey_from_bytes;
 use crate::data::GreyImage;
 use crate::gpu::GpuLetterbox;
 use crate::measure::MeasurementError;
 use crate::model::attributes::{attribute_tensor, AttributeError};
 use crate::model::decode::{decode_batch, to_original};
+use crate::model::refiner::RefineBatch;
 use crate::model::Landmarker;
 use burn::tensor::activation::softmax;
 use burn::tensor::{Tensor, TensorData};
@@ -92,6 +95,22 @@ pub async fn preprocess(
     Ok((input.map_err(image_error)?, Preprocess::Cpu))
 }
 
+/// The full-resolution image for the refinement stage's patches.
+fn patch_source(pixels: &Pixels<'_>, step: f64) -> Result<PatchSource, DetectError> {
+    Ok(match pixels {
+        Pixels::Grey(img) => PatchSource::new(img, step),
+        Pixels::Bytes {
+            data,
+            width,
+            height,
+        } => PatchSource::new(
+            &grey_from_bytes(data, *width, *height)
+                .map_err(|e| DetectError::Image(e.to_string()))?,
+            step,
+        ),
+    })
+}
+
 impl Landmarker {
     /// Detects the landmarks of one image.
     pub async fn detect(
@@ -128,9 +147,22 @@ impl Landmarker {
             .map_err(|e| DetectError::ReadBack(format!("{e:?}")))?
             .try_to_vec::<f32>()
             .map_err(|e| DetectError::ReadBack(format!("{e:?}")))?;
-        let t2 = Instant::now();
 
-        let points = to_original(&decode_batch(&data, 1, k, h, w)[0], &lb);
+        let mut points = to_original(&decode_batch(&data, 1, k, h, w)[0], &lb);
+        if let (Some(refiner), Some(cfg)) = (self.net().refiner(), &spec.config.detector.refine) {
+            let source = patch_source(&pixels, cfg.step(lb.scale))?;
+            let batch = RefineBatch::new(&source, &points, cfg, lb.scale);
+            let probs: Vec<f32> = refiner
+                .probabilities(&batch, device)
+                .into_data_async()
+                .await
+                .map_err(|e| DetectError::ReadBack(format!("{e:?}")))?
+                .try_to_vec::<f32>()
+                .map_err(|e| DetectError::ReadBack(format!("{e:?}")))?;
+            points = batch.decode(&probs);
+        }
+        // `forward` covers both stages.
+        let t2 = Instant::now();
         let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1e3;
         let context = DetectionContext {
             image: ImageInfo {

@@ -97,6 +97,62 @@ pub struct DetectorConfig {
     pub fair_opt: bool,
     #[serde(default = "four")]
     pub n_heads: usize,
+    /// Second, high-resolution stage (coarse-to-fine); absent = one stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refine: Option<RefineConfig>,
+}
+
+/// The refinement stage of a coarse-to-fine detector: around each landmark the
+/// coarse stage found, a `patch_size`² patch of the original image is sampled
+/// at `zoom` times the coarse input's resolution, and a second U-Net (one
+/// heatmap channel per landmark; patch k is read on channel k) places the
+/// landmark inside it. The scale follows the coarse letterbox, so it is the
+/// same fraction of the anatomy whatever the image's pixel count.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefineConfig {
+    /// Side of the square patch, in patch pixels (a multiple of 2^depth).
+    pub patch_size: usize,
+    /// Patch pixels per coarse input pixel.
+    pub zoom: usize,
+    pub backbone: UNetConfig,
+}
+
+impl RefineConfig {
+    /// Original-image pixels per patch pixel, for a coarse letterbox of
+    /// `scale` input pixels per original pixel.
+    pub fn step(&self, letterbox_scale: f64) -> f64 {
+        1.0 / (letterbox_scale * self.zoom as f64)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        use limits::*;
+        let b = &self.backbone;
+        bounded("refine.backbone.in_channels", b.in_channels, 1, 1)?;
+        bounded("refine.backbone.depth", b.depth, 1, MAX_DEPTH)?;
+        bounded(
+            "refine.backbone.base_width",
+            b.base_width,
+            1,
+            MAX_BASE_WIDTH,
+        )?;
+        bounded(
+            "refine bottleneck width",
+            b.width(b.depth),
+            1,
+            MAX_BOTTLENECK_WIDTH,
+        )?;
+        bounded("refine.patch_size", self.patch_size, 1, MAX_PATCH_SIDE)?;
+        bounded("refine.zoom", self.zoom, 1, MAX_ZOOM)?;
+        let multiple = 1 << b.depth;
+        if self.patch_size % multiple != 0 {
+            return Err(ConfigError::InputNotDivisible {
+                width: self.patch_size,
+                height: self.patch_size,
+                multiple,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// Bounds of [`DetectorConfig::validate`]. They are far above any model this
@@ -115,6 +171,10 @@ pub mod limits {
     pub const MAX_HEADS: usize = 64;
     pub const MAX_ATTRIBUTES: usize = 16;
     pub const MAX_GROUPS: usize = 256;
+    /// Refinement patches: all K of an image run as one batch, so K · side² ·
+    /// width must also pass [`MAX_ACTIVATION_ELEMENTS`].
+    pub const MAX_PATCH_SIDE: usize = 512;
+    pub const MAX_ZOOM: usize = 64;
 }
 
 /// A configuration that cannot be built: each variant names the field.
@@ -182,7 +242,13 @@ impl DetectorConfig {
             mining: true,
             fair_opt: true,
             n_heads: 4,
+            refine: None,
         }
+    }
+
+    pub fn with_refine(mut self, refine: Option<RefineConfig>) -> Self {
+        self.refine = refine;
+        self
     }
 
     pub fn with_groups_per_attribute(mut self, g: Vec<usize>) -> Self {
@@ -281,6 +347,19 @@ impl DetectorConfig {
                 self.feature_channels(),
                 self.n_heads
             )));
+        }
+        if let Some(r) = &self.refine {
+            r.validate()?;
+            let elements = self.n_landmarks * r.patch_size * r.patch_size * r.backbone.base_width;
+            if elements > MAX_ACTIVATION_ELEMENTS {
+                return Err(ConfigError::TooLarge {
+                    width: r.patch_size,
+                    height: r.patch_size * self.n_landmarks,
+                    base_width: r.backbone.base_width,
+                    elements,
+                    max: MAX_ACTIVATION_ELEMENTS,
+                });
+            }
         }
         Ok(())
     }

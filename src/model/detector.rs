@@ -11,6 +11,7 @@ pub use super::config::{Architecture, DetectorConfig};
 use super::identity_attention::{IdentityAttention, IdentityAttentionConfig};
 use super::mining::{MiningConfig, PrototypeMining};
 use super::prototypes::HolisticPrototypes;
+use super::refiner::Refiner;
 use super::unet::{resize, UNet};
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -25,6 +26,8 @@ pub struct Detector {
     mining: Option<PrototypeMining>,
     identity: Option<IdentityAttention>,
     attribute_head: Option<AttributeHead>,
+    /// Coarse-to-fine: the high-resolution stage (see [`super::refiner`]).
+    refiner: Option<Refiner>,
 }
 
 /// What one forward pass yields.
@@ -62,6 +65,7 @@ impl DetectorConfig {
             }),
             attribute_head: (idf && self.fair_opt && with_attrs)
                 .then(|| AttributeHead::new(bottleneck, &self.groups_per_attribute, device)),
+            refiner: self.refine.as_ref().map(|r| r.init(k, device)),
         }
     }
 }
@@ -76,6 +80,16 @@ pub fn scale_gradient(x: Tensor<4>, k: &Tensor<4>) -> Tensor<4> {
 impl Detector {
     pub fn mining(&self) -> Option<&PrototypeMining> {
         self.mining.as_ref()
+    }
+
+    pub fn refiner(&self) -> Option<&Refiner> {
+        self.refiner.as_ref()
+    }
+
+    /// This (coarse) detector with a refinement stage attached.
+    pub fn with_refiner(mut self, refiner: Refiner) -> Self {
+        self.refiner = Some(refiner);
+        self
     }
 
     pub fn has_attribute_head(&self) -> bool {

@@ -32,11 +32,13 @@ pub mod mining;
 #[cfg(feature = "model")]
 pub mod prototypes;
 #[cfg(feature = "model")]
+pub mod refiner;
+#[cfg(feature = "model")]
 pub mod store;
 #[cfg(feature = "model")]
 pub mod unet;
 
-pub use config::{Architecture, DetectorConfig, ModelConfig, UNetConfig};
+pub use config::{Architecture, DetectorConfig, ModelConfig, RefineConfig, UNetConfig};
 pub use error::ModelError;
 pub use manifest::ModelManifest;
 pub use spec::ModelSpec;

@@ -262,6 +262,42 @@ pub(crate) mod tests {
                 "{pointer} = {value}: {e:?} lacks {expected:?}"
             );
         }
+        // The refinement stage of a coarse-to-fine model is bounded alike.
+        let unet = json!({"in_channels": 1, "base_width": 8, "depth": 2});
+        let refine_cases = [
+            (
+                json!({"patch_size": 0, "zoom": 4, "backbone": unet}),
+                "refine.patch_size is 0",
+            ),
+            (
+                json!({"patch_size": 30, "zoom": 4, "backbone": unet}),
+                "multiples of 2^depth",
+            ),
+            (
+                json!({"patch_size": 32, "zoom": 0, "backbone": unet}),
+                "refine.zoom is 0",
+            ),
+            (
+                json!({"patch_size": 512, "zoom": 4, "backbone": {"base_width": 256, "depth": 2}}),
+                "activation values",
+            ),
+            (
+                json!({"patch_size": 32, "zoom": 4, "backbone": {"depth": 30}}),
+                "refine.backbone.depth is 30",
+            ),
+            (json!({"patch_size": 32}), "missing field"),
+        ];
+        for (refine, expected) in refine_cases {
+            let mut j = good.clone();
+            j["config"]["detector"]["refine"] = refine.clone();
+            let e = load_from_parts(&j.to_string(), b"w")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(expected),
+                "refine = {refine}: {e:?} lacks {expected:?}"
+            );
+        }
     }
 
     #[cfg(not(target_arch = "wasm32"))]

@@ -4,7 +4,9 @@ use crate::data::formats::image_io::load_image;
 use crate::data::preprocess::augment::{augment_with_rng, AugmentConfig};
 use crate::data::preprocess::heatmap::gaussian_heatmaps;
 use crate::data::preprocess::letterbox::{letterbox, Letterbox};
+use crate::data::preprocess::patch::PatchSource;
 use crate::data::{DataError, Dataset, GreyImage, Sample, Split};
+use crate::model::DetectorConfig;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
@@ -19,16 +21,21 @@ pub struct Prepared {
     /// Landmarks in model-input pixels.
     pub landmarks: Vec<[f64; 2]>,
     pub attributes: Vec<usize>,
+    /// The original image reduced for the refinement stage's patches (models
+    /// with one).
+    pub patch_source: Option<PatchSource>,
 }
 
-/// Loads and letterboxes the samples of `split` (all when `None`), in parallel.
+/// Loads and letterboxes the samples of `split` (all when `None`) for the
+/// model `detector`, in parallel.
 pub fn prepare(
     ds: &Dataset,
     dir: &Path,
     split: Option<Split>,
-    input: [usize; 2],
+    detector: &DetectorConfig,
     space: &AttributeSpace,
 ) -> Result<Vec<Prepared>, DataError> {
+    let input = detector.input_size;
     use rayon::prelude::*;
     let samples: Vec<&Sample> = ds
         .samples
@@ -41,7 +48,12 @@ pub fn prepare(
             let img = load_image(&dir.join(&s.image))?;
             // `input` is [width, height], as every size in fairmark.
             let (image, lb) = letterbox(&img, input[0], input[1])?;
+            let patch_source = detector
+                .refine
+                .as_ref()
+                .map(|r| PatchSource::new(&img, r.step(lb.scale)));
             Ok(Prepared {
+                patch_source,
                 landmarks: s.landmarks.iter().map(|p| lb.to_input(*p)).collect(),
                 attributes: space.indices(&s.attributes),
                 sample: (*s).clone(),

@@ -1,7 +1,7 @@
 //! Training configuration: plain data, saved with every run so that a run and
 //! a published model describe themselves.
 use crate::data::preprocess::augment::AugmentConfig;
-use crate::model::config::{ConfigError, UNetConfig};
+use crate::model::config::{ConfigError, RefineConfig, UNetConfig};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -13,6 +13,9 @@ pub enum Method {
     Idfopnet,
     /// GroupDRO fine-tuning of a U-Net over keypoint × group subgroups.
     Groupdro,
+    /// The refinement stage of a coarse-to-fine detector, on top of a trained
+    /// coarse run (whose weights stay fixed).
+    Refine,
 }
 
 impl Method {
@@ -21,6 +24,7 @@ impl Method {
             "unet" => Some(Self::Unet),
             "idfopnet" => Some(Self::Idfopnet),
             "groupdro" => Some(Self::Groupdro),
+            "refine" => Some(Self::Refine),
             _ => None,
         }
     }
@@ -30,6 +34,7 @@ impl Method {
             Self::Unet => "unet",
             Self::Idfopnet => "idfopnet",
             Self::Groupdro => "groupdro",
+            Self::Refine => "refine",
         }
     }
 }
@@ -82,6 +87,21 @@ pub struct TrainConfig {
     /// Stop after this many epochs without a better validation MRE.
     pub patience: Option<usize>,
     pub seed: u64,
+    /// The refinement stage (method `refine`); the backbone fields above then
+    /// describe its U-Net and `sigma` is in patch pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refine: Option<RefineTrain>,
+}
+
+/// What the refinement stage trains on: patches of the stage's size and zoom,
+/// cut around the true landmark moved by a simulated coarse error (Gaussian,
+/// `offset_sd` coarse input pixels per axis), so that it learns to recover
+/// from the errors the coarse stage makes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RefineTrain {
+    pub patch_size: usize,
+    pub zoom: usize,
+    pub offset_sd: f64,
 }
 
 fn default_regression_loss() -> RegressionLoss {
@@ -116,6 +136,7 @@ impl TrainConfig {
             groupdro_eta: 0.01,
             patience: None,
             seed: 0,
+            refine: None,
         }
     }
 
@@ -135,8 +156,31 @@ impl TrainConfig {
         self.lr * self.lr_gamma.powi(passed as i32)
     }
 
+    /// The model part of the refinement stage, for method `refine`.
+    pub fn refine_config(&self) -> Option<RefineConfig> {
+        self.refine.as_ref().map(|r| RefineConfig {
+            patch_size: r.patch_size,
+            zoom: r.zoom,
+            backbone: self.backbone(),
+        })
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |field, problem: String| Err(ConfigError::Invalid { field, problem });
+        if (self.method == Method::Refine) != self.refine.is_some() {
+            return invalid(
+                "refine",
+                "settings are given exactly when the method is refine".into(),
+            );
+        }
+        if let Some(r) = &self.refine {
+            if !(r.offset_sd.is_finite() && r.offset_sd >= 0.0) {
+                return invalid(
+                    "refine offset sd",
+                    format!("must be ≥ 0, got {}", r.offset_sd),
+                );
+            }
+        }
         if self.epochs == 0 {
             return invalid("epochs", "must be ≥ 1".into());
         }

@@ -2,15 +2,19 @@
 use super::batches::{make_batch, AttributeSpace, BatchOptions, Prepared};
 use super::error::{Result, TrainError};
 use crate::model::decode::{decode_batch, to_original};
-use crate::model::Detector;
+use crate::model::refiner::RefineBatch;
+use crate::model::{Detector, DetectorConfig};
 use crate::rng::stream_rng;
 use burn::tensor::activation::softmax;
 use burn::tensor::Device;
 
 /// Landmarks (original pixels) of every prepared sample. With
-/// `use_attributes` false the model sees "unknown" for every attribute.
+/// `use_attributes` false the model sees "unknown" for every attribute. A
+/// coarse-to-fine model (`config.refine`) refines each image's points on its
+/// patches, as `Landmarker::detect` does.
 pub fn predict(
     model: &Detector,
+    config: &DetectorConfig,
     items: &[Prepared],
     space: &AttributeSpace,
     use_attributes: bool,
@@ -37,7 +41,19 @@ pub fn predict(
             .try_to_vec::<f32>()
             .map_err(|e| TrainError::Compute(format!("{e:?}")))?;
         for (pts, it) in decode_batch(&data, b, k, h, w).into_iter().zip(chunk) {
-            out.push(to_original(&pts, &it.letterbox));
+            let coarse = to_original(&pts, &it.letterbox);
+            out.push(match (model.refiner(), &config.refine, &it.patch_source) {
+                (Some(refiner), Some(cfg), Some(src)) => {
+                    let batch = RefineBatch::new(src, &coarse, cfg, it.letterbox.scale);
+                    let probs = refiner
+                        .probabilities(&batch, device)
+                        .into_data()
+                        .try_to_vec::<f32>()
+                        .map_err(|e| TrainError::Compute(format!("{e:?}")))?;
+                    batch.decode(&probs)
+                }
+                _ => coarse,
+            });
         }
     }
     Ok(out)

@@ -43,7 +43,7 @@ pub fn predict_dataset(
         )));
     }
     let attributes = &spec.config.attributes;
-    let items: Vec<Prepared> = prepare(&ds, data_dir, split, detector.input_size, attributes)?;
+    let items: Vec<Prepared> = prepare(&ds, data_dir, split, detector, attributes)?;
     if items.is_empty() {
         return Err(TrainError::Invalid(format!(
             "{}: no image in the requested split",
@@ -51,7 +51,15 @@ pub fn predict_dataset(
         )));
     }
     let device = &model.runtime().device;
-    let preds = predict(model.net(), &items, attributes, use_attributes, 8, device)?;
+    let preds = predict(
+        model.net(),
+        detector,
+        &items,
+        attributes,
+        use_attributes,
+        8,
+        device,
+    )?;
     // Only attributes that some image has: a dataset may declare groups that
     // none of its images are labelled with (the real DHA radiographs).
     let attr_names: Vec<String> = ds

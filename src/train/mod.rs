@@ -17,6 +17,8 @@ pub mod inference;
 #[cfg(all(feature = "model", not(target_arch = "wasm32")))]
 pub mod losses;
 #[cfg(all(feature = "model", not(target_arch = "wasm32")))]
+pub mod refine;
+#[cfg(all(feature = "model", not(target_arch = "wasm32")))]
 pub mod trainer;
 
 pub use config::{Method, TrainConfig};

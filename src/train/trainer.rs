@@ -8,6 +8,7 @@ use super::error::{Result, TrainError};
 use super::evaluate::{mean_radial_error_mm, predict};
 use super::fairness::{modulation_coefficients, GroupDro};
 use super::losses;
+use super::refine;
 use crate::data::{Anatomy, Dataset, Split};
 use crate::io::write_atomic;
 use crate::model::config::{Architecture, DetectorConfig, ModelConfig};
@@ -171,19 +172,47 @@ fn plan(req: &TrainRequest) -> Result<Plan> {
             req.run_dir.display()
         )));
     }
-    let arch = match cfg.method {
-        Method::Idfopnet => Architecture::Idfopnet,
-        Method::Unet | Method::Groupdro => Architecture::Unet,
+    let mut cfg = cfg.clone();
+    let base = init_run(req, &ds)?;
+    let init_from = base.as_ref().map(|(_, path)| path.clone());
+    let detector = match (cfg.method, base) {
+        (Method::Refine, Some((coarse, init))) => {
+            if coarse.refine.is_some() {
+                return Err(TrainError::Invalid(format!(
+                    "{}: already has a refinement stage",
+                    init.display()
+                )));
+            }
+            // The stage runs on the coarse input's letterbox.
+            cfg.input_size = coarse.input_size;
+            coarse.with_refine(cfg.refine_config())
+        }
+        (Method::Refine, None) => return Err(TrainError::Invalid(
+            "--method refine adds a stage to a trained coarse model: pass --init runs/<coarse run>"
+                .into(),
+        )),
+        // Fine-tuning keeps the network it starts from (with its refinement
+        // stage, if any: GroupDRO then re-weighs the coarse stage's errors).
+        (Method::Groupdro, Some((base, _))) => {
+            cfg.input_size = base.input_size;
+            base
+        }
+        (method, _) => {
+            let arch = match method {
+                Method::Idfopnet => Architecture::Idfopnet,
+                _ => Architecture::Unet,
+            };
+            DetectorConfig::new(arch, ds.n_landmarks(), cfg.input_size, cfg.backbone())
+                .with_groups_per_attribute(space.group_counts())
+                .with_identity_attention(cfg.identity_attention)
+                .with_mining(cfg.mining)
+                .with_fair_opt(cfg.fair_opt)
+        }
     };
-    let detector = DetectorConfig::new(arch, ds.n_landmarks(), cfg.input_size, cfg.backbone())
-        .with_groups_per_attribute(space.group_counts())
-        .with_identity_attention(cfg.identity_attention)
-        .with_mining(cfg.mining)
-        .with_fair_opt(cfg.fair_opt);
     detector.validate()?;
     let dir = req.data_dir;
-    let train_set = prepare(&ds, dir, Some(Split::Train), cfg.input_size, &space)?;
-    let val_set = prepare(&ds, dir, Some(Split::Val), cfg.input_size, &space)?;
+    let train_set = prepare(&ds, dir, Some(Split::Train), &detector, &space)?;
+    let val_set = prepare(&ds, dir, Some(Split::Val), &detector, &space)?;
     if train_set.is_empty() {
         return Err(TrainError::Invalid(format!(
             "{}: no training images (split = train)",
@@ -193,7 +222,7 @@ fn plan(req: &TrainRequest) -> Result<Plan> {
     let spacing: Vec<f64> = ds.samples.iter().map(|s| s.mm_per_px).collect();
     let info = RunInfo {
         schema: RUN_SCHEMA.into(),
-        train: cfg.clone(),
+        train: cfg,
         detector,
         attributes: space.clone(),
         landmark_names: ds.meta.landmark_names.clone(),
@@ -205,7 +234,7 @@ fn plan(req: &TrainRequest) -> Result<Plan> {
         n_val: val_set.len(),
         n_test: ds.split(Split::Test).count(),
         mm_per_px: Some(spacing.iter().sum::<f64>() / spacing.len().max(1) as f64),
-        init_from: req.init_from.map(Path::to_path_buf),
+        init_from,
     };
     Ok(Plan {
         info,
@@ -213,6 +242,26 @@ fn plan(req: &TrainRequest) -> Result<Plan> {
         train_set,
         val_set,
     })
+}
+
+/// The run a fine-tuning or refinement run starts from: `--init`, or the one a
+/// resumed run remembers; it must be of this dataset's landmarks.
+fn init_run(req: &TrainRequest, ds: &Dataset) -> Result<Option<(DetectorConfig, PathBuf)>> {
+    let remembered = match req.resume && req.run_dir.join("run.json").exists() {
+        true => read_run(req.run_dir)?.init_from,
+        false => None,
+    };
+    let Some(init) = req.init_from.map(Path::to_path_buf).or(remembered) else {
+        return Ok(None);
+    };
+    let base = read_run(&init)?;
+    if base.landmark_names != ds.meta.landmark_names {
+        return Err(TrainError::Invalid(format!(
+            "{}: trained on other landmarks than this dataset's",
+            init.display()
+        )));
+    }
+    Ok(Some((base.detector, init)))
 }
 
 /// The model, optimizer and state to go on from: the run's last checkpoint
@@ -248,7 +297,10 @@ fn start_or_resume(
                     init.display()
                 )));
             }
-            m
+            match (&detector.refine, m.refiner()) {
+                (Some(r), None) => m.with_refiner(r.init(detector.n_landmarks, device)),
+                _ => m,
+            }
         }
         None => detector.init(device),
     };
@@ -285,7 +337,7 @@ pub fn train(req: TrainRequest, mut on_event: impl FnMut(Event)) -> Result<Train
         stopped_early: false,
         interrupted: false,
     };
-    let n_batches = train_set.len().div_ceil(cfg.batch_size);
+    let n_batches = n_units(cfg, &info.detector, train_set.len()).div_ceil(cfg.batch_size);
     for epoch in state.epochs_done..cfg.epochs {
         let start = Instant::now();
         let lr = cfg.lr_at(epoch);
@@ -296,6 +348,7 @@ pub fn train(req: TrainRequest, mut on_event: impl FnMut(Event)) -> Result<Train
             space: &space,
             opts: &opts,
             cfg,
+            detector: &info.detector,
             device: &device,
             stop: req.stop,
         };
@@ -308,6 +361,7 @@ pub fn train(req: TrainRequest, mut on_event: impl FnMut(Event)) -> Result<Train
         };
         let val_mre = validation_mre(
             &model.valid(),
+            &info.detector,
             &val_set,
             &space,
             cfg,
@@ -355,8 +409,19 @@ struct EpochPass<'a> {
     space: &'a AttributeSpace,
     opts: &'a BatchOptions<'a>,
     cfg: &'a TrainConfig,
+    detector: &'a DetectorConfig,
     device: &'a Device,
     stop: &'a AtomicBool,
+}
+
+/// Training units per epoch: images, or (image, landmark) patches for the
+/// refinement stage.
+fn n_units(cfg: &TrainConfig, detector: &DetectorConfig, n_images: usize) -> usize {
+    if cfg.method == Method::Refine {
+        n_images * detector.n_landmarks
+    } else {
+        n_images
+    }
 }
 
 impl EpochPass<'_> {
@@ -371,15 +436,20 @@ impl EpochPass<'_> {
     ) -> Result<(Detector, Option<f64>)> {
         let cfg = self.cfg;
         let mut rng = stream_rng(cfg.seed, self.epoch as u64);
-        let mut order: Vec<usize> = (0..self.set.len()).collect();
+        let units = n_units(cfg, self.detector, self.set.len());
+        let mut order: Vec<usize> = (0..units).collect();
         order.shuffle(&mut rng);
-        let n_batches = self.set.len().div_ceil(cfg.batch_size);
+        let n_batches = units.div_ceil(cfg.batch_size);
         let mut loss_sum = 0.0;
         for (bi, chunk) in order.chunks(cfg.batch_size).enumerate() {
-            let items: Vec<&Prepared> = chunk.iter().map(|&i| &self.set[i]).collect();
-            let batch = make_batch(&items, self.opts, self.space, &mut rng, self.device);
-            let (loss, value) =
-                batch_loss(&model, batch, cfg, self.space, state, &mut rng, self.device)?;
+            let (loss, value) = if cfg.method == Method::Refine {
+                let batch = refine::make_batch(self.set, chunk, self.detector, cfg, &mut rng)?;
+                refine::loss(&model, batch, self.device)?
+            } else {
+                let items: Vec<&Prepared> = chunk.iter().map(|&i| &self.set[i]).collect();
+                let batch = make_batch(&items, self.opts, self.space, &mut rng, self.device);
+                batch_loss(&model, batch, cfg, self.space, state, &mut rng, self.device)?
+            };
             let grads = loss.backward();
             let mut grads = GradientsParams::from_grads(grads, &model);
             if cfg.method == Method::Idfopnet && cfg.fair_opt && cfg.ge_noise {
@@ -404,6 +474,7 @@ impl EpochPass<'_> {
 /// MRE on the validation split (NaN without one): what picks the best epoch.
 fn validation_mre(
     model: &Detector,
+    detector: &DetectorConfig,
     val_set: &[Prepared],
     space: &AttributeSpace,
     cfg: &TrainConfig,
@@ -412,7 +483,15 @@ fn validation_mre(
     if val_set.is_empty() {
         return Ok(f64::NAN);
     }
-    let preds = predict(model, val_set, space, true, cfg.batch_size, device)?;
+    let preds = predict(
+        model,
+        detector,
+        val_set,
+        space,
+        true,
+        cfg.batch_size,
+        device,
+    )?;
     Ok(mean_radial_error_mm(val_set, &preds))
 }
 
@@ -479,7 +558,17 @@ fn batch_loss(
             groupdro_loss(model, batch, space, dro, device)?
         }
         Method::Idfopnet => idfopnet_loss(model, batch, cfg, space, rng, device)?,
+        Method::Refine => {
+            return Err(TrainError::Invalid(
+                "the refinement stage trains on patches, not whole-image batches".into(),
+            ))
+        }
     };
+    checked_loss(loss)
+}
+
+/// The loss and its value, refused when it is no longer finite.
+pub(super) fn checked_loss(loss: Tensor<1>) -> Result<(Tensor<1>, f64)> {
     let value: f32 = loss.clone().into_scalar();
     if !value.is_finite() {
         return Err(TrainError::Invalid(format!(

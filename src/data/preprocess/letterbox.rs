@@ -114,7 +114,7 @@ impl Letterbox {
 
 /// Mean of each `f × f` box; boxes cut by the right/bottom edge average the
 /// pixels they have.
-fn box_reduce(img: &GreyImage, f: usize) -> GreyImage {
+pub(crate) fn box_reduce(img: &GreyImage, f: usize) -> GreyImage {
     let (rw, rh) = (img.width.div_ceil(f), img.height.div_ceil(f));
     let mut out = GreyImage::zeros(rw, rh);
     for ry in 0..rh {

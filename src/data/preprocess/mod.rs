@@ -8,6 +8,7 @@
 pub mod augment;
 pub mod heatmap;
 pub mod letterbox;
+pub mod patch;
 pub mod pixels;
 
 pub use augment::{augment, AugmentConfig, AugmentParams, Augmented};
