@@ -137,6 +137,10 @@ pub struct PublishArgs {
     pub created: Option<String>,
     #[arg(long, default_value = "auto")]
     pub backend: String,
+    /// Markdown file of further results for the model card (e.g. the ISBI
+    /// Test1/Test2 tables an experiment script wrote).
+    #[arg(long)]
+    pub evaluation: Option<PathBuf>,
     /// Also upload the model to a fairmark server, e.g. http://HOST:8080, with
     /// the token in FAIRMARK_TOKEN. A RUN that is already a published model
     /// directory (it holds manifest.json) is uploaded as it is.
@@ -211,7 +215,13 @@ pub fn publish(a: PublishArgs) -> anyhow::Result<()> {
     let runtime = super::runtime_for(&a.backend)?;
     let out = a.models.join(&a.name);
     let created = a.created.unwrap_or_else(today);
-    let (manifest, report) = publish_run(&a.run, &a.name, &out, &created, runtime)?;
+    let evaluation = match &a.evaluation {
+        Some(p) => Some(
+            std::fs::read_to_string(p).with_context(|| format!("--evaluation {}", p.display()))?,
+        ),
+        None => None,
+    };
+    let (manifest, report) = publish_run(&a.run, &a.name, &out, &created, evaluation, runtime)?;
     print!("{}", fairmark::metrics::text_table::render(&report));
     eprintln!(
         "published {} ({} bytes, sha256 {}…) to {}",

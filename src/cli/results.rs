@@ -52,6 +52,13 @@ pub struct AccuracyArgs {
     /// Markdown output.
     #[arg(long)]
     pub out: PathBuf,
+    /// Also write the per-landmark table (MRE (std) and SDR at the first
+    /// threshold, one column pair per model) here.
+    #[arg(long)]
+    pub per_landmark: Option<PathBuf>,
+    /// Anatomy whose landmark names label the per-landmark rows (ceph, isbi, hand).
+    #[arg(long)]
+    pub anatomy: Option<String>,
 }
 
 #[derive(Args)]
@@ -106,6 +113,7 @@ fn named_paths(spec: &str) -> anyhow::Result<(String, Vec<PathBuf>)> {
 
 fn accuracy(a: AccuracyArgs) -> anyhow::Result<()> {
     let mut rows = Vec::new();
+    let mut tables = Vec::new();
     for spec in &a.models {
         let (name, paths) = named_paths(spec)?;
         let [path] = paths.as_slice() else {
@@ -128,10 +136,29 @@ fn accuracy(a: AccuracyArgs) -> anyhow::Result<()> {
             }
         };
         rows.push(row);
+        tables.push((name, table));
     }
     let md = accuracy_table::accuracy_table(&rows, a.attr.as_deref())?;
     fairmark::io::write_atomic(&a.out, md.as_bytes())?;
     print!("{md}");
+    if let Some(path) = &a.per_landmark {
+        let names: Option<Vec<String>> = match &a.anatomy {
+            Some(s) => {
+                let an = fairmark::data::Anatomy::parse(s).ok_or_else(|| {
+                    anyhow::anyhow!("--anatomy {s:?}: expected ceph, isbi or hand")
+                })?;
+                Some(an.landmark_names())
+            }
+            None => None,
+        };
+        let threshold = rows
+            .first()
+            .and_then(|r| r.thresholds_mm.first().copied())
+            .unwrap_or(2.0);
+        let md = accuracy_table::per_landmark_table(&tables, threshold, names.as_deref())?;
+        fairmark::io::write_atomic(path, md.as_bytes())?;
+        print!("\n{md}");
+    }
     Ok(())
 }
 

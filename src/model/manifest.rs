@@ -14,6 +14,8 @@ pub const MODEL_SCHEMA: &str = "fairmark.model/1";
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// File name of the model card inside a model directory.
 pub const MODEL_CARD_FILE: &str = "MODEL_CARD.md";
+/// Largest `evaluation` text of a manifest (a few tables fit many times over).
+pub const MAX_EVALUATION_BYTES: usize = 64 * 1024;
 
 /// Numeric precision of the stored weights.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +97,10 @@ pub struct ModelManifest {
     pub training_data: TrainingData,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<ModelMetrics>,
+    /// Further results the publisher measured (Markdown, e.g. the ISBI 2015
+    /// Test1/Test2 tables next to the human floor), shown in the model card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation: Option<String>,
     pub weights: WeightsInfo,
     pub fairmark_version: String,
     /// Creation time as given by the caller (the library never reads the
@@ -132,6 +138,7 @@ impl ModelManifest {
             mm_per_px: None,
             training_data,
             metrics: None,
+            evaluation: None,
             weights: WeightsInfo::default(),
             fairmark_version: env!("CARGO_PKG_VERSION").into(),
             created: created.into(),
@@ -222,6 +229,14 @@ impl ModelManifest {
         if let Some(s) = self.mm_per_px {
             if !(s.is_finite() && s > 0.0) {
                 return bad(format!("mm_per_px must be > 0, got {s}"));
+            }
+        }
+        if let Some(text) = &self.evaluation {
+            if text.len() > MAX_EVALUATION_BYTES {
+                return bad(format!(
+                    "evaluation is {} bytes, more than the limit of {MAX_EVALUATION_BYTES}",
+                    text.len()
+                ));
             }
         }
         check_file_name(path, &self.weights.file)?;

@@ -72,6 +72,13 @@ fn write_card(s: &mut String, m: &ModelManifest) -> std::fmt::Result {
             "## Evaluation\n\nNo test metrics were published with this model.\n"
         )?,
     }
+    if let Some(text) = m.evaluation.as_deref().filter(|t| !t.trim().is_empty()) {
+        writeln!(
+            s,
+            "## Further evaluation\n\nMeasured by the publisher (`evaluation` in `manifest.json`):\n\n{}\n",
+            text.trim()
+        )?;
+    }
     write_limits(s, m)
 }
 
@@ -466,6 +473,16 @@ fn write_limits(s: &mut String, m: &ModelManifest) -> std::fmt::Result {
             "- The training images are synthetic phantoms. Real radiographs differ \
              in anatomy, exposure, noise, devices and annotator habits, so the \
              model may fail on them in ways these numbers do not show."
+        )?;
+    }
+    if m.anatomy == Some(Anatomy::Isbi) {
+        writeln!(
+            s,
+            "- ISBI 2015 data: 400 cephalograms of 400 patients aged 6–60 from one \
+             hospital and one machine (Soredex CRANEX 3+ Ceph), annotated by two \
+             orthodontists; the images used here are JPEG copies (quality about 75) \
+             of the original bitmaps. Other sites, machines, exposures, ages and \
+             annotation habits are untested."
         )?;
     }
     writeln!(

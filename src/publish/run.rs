@@ -12,12 +12,14 @@ use crate::train::trainer::{read_run, run_weights_path, RunInfo};
 use std::path::Path;
 
 /// Evaluates the run in `run_dir` on its test split and publishes it as
-/// `out_dir` (weights, manifest with test metrics per group, model card).
+/// `out_dir` (weights, manifest with test metrics per group, model card);
+/// `evaluation` is further Markdown results for the card.
 pub fn publish_run(
     run_dir: &Path,
     name: &str,
     out_dir: &Path,
     created: &str,
+    evaluation: Option<String>,
     runtime: Runtime,
 ) -> Result<(ModelManifest, AuditReport)> {
     let info = read_run(run_dir)?;
@@ -37,6 +39,7 @@ pub fn publish_run(
     manifest.anatomy = info.anatomy;
     manifest.mm_per_px = info.mm_per_px;
     manifest.metrics = Some(ModelMetrics::from_report(&report));
+    manifest.evaluation = evaluation;
     // Half precision when it costs (almost) nothing: the f16 model must match
     // the f32 test MRE within 0.01 mm.
     let weights_error = |source| TrainError::Weights {

@@ -105,6 +105,47 @@ pub fn accuracy_table(rows: &[AccuracyRow], attr: Option<&str>) -> Result<String
     Ok(table(&header, &out))
 }
 
+/// Per-landmark accuracy, the ISBI papers' landmark table: one row per
+/// keypoint, for each model its MRE (std) and SDR at `threshold_mm`.
+/// `names` label the keypoints (KP numbers without them).
+pub fn per_landmark_table(
+    models: &[(String, PredictionTable)],
+    threshold_mm: f64,
+    names: Option<&[String]>,
+) -> Result<String, MetricsError> {
+    let k = models
+        .first()
+        .ok_or_else(|| MetricsError::Invalid("no model to tabulate".into()))?
+        .1
+        .n_keypoints;
+    if let Some((name, _)) = models.iter().find(|(_, t)| t.n_keypoints != k) {
+        return Err(MetricsError::Invalid(format!(
+            "{name}: keypoint count differs from the first model's {k}"
+        )));
+    }
+    let mut header = vec!["landmark".to_string()];
+    for (name, _) in models {
+        header.push(format!("{name}: MRE (std) mm"));
+        header.push(format!("SDR {threshold_mm} mm %"));
+    }
+    let mut rows = Vec::with_capacity(k);
+    for kp in 0..k {
+        let label = match names.and_then(|n| n.get(kp)) {
+            Some(n) => format!("KP{} {n}", kp + 1),
+            None => format!("KP{}", kp + 1),
+        };
+        let mut row = vec![label];
+        for (_, t) in models {
+            let errors = (0..t.n_images()).map(|i| t.errors_mm[i * k + kp]);
+            let a = accuracy(errors, &[threshold_mm]);
+            row.push(pm(a.mre_mm, a.mre_std_mm, 2));
+            row.push(format!("{:.2}", a.sdr[0]));
+        }
+        rows.push(row);
+    }
+    Ok(table(&header, &rows))
+}
+
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
@@ -126,5 +167,12 @@ mod tests {
         let line = md.lines().nth(2).unwrap();
         // Population std of 1, 3, 2, 6 is √3.5 = 1.87.
         assert_eq!(line, "| m | 2 | 3.00 ± 1.87 | 50.00 | 75.00 |");
+        // Per landmark: KP1 errors 1, 2 (MRE 1.5 ± 0.5, SDR@2 100 %); KP2
+        // errors 3, 6 (4.5 ± 1.5, 0 %).
+        let names = vec!["S".to_string(), "N".to_string()];
+        let md = per_landmark_table(&[("m".into(), t)], 2.0, Some(&names)).unwrap();
+        let lines: Vec<&str> = md.lines().collect();
+        assert_eq!(lines[2], "| KP1 S | 1.50 ± 0.50 | 100.00 |");
+        assert_eq!(lines[3], "| KP2 N | 4.50 ± 1.50 | 0.00 |");
     }
 }
