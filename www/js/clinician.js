@@ -47,6 +47,12 @@ export function initClinician(app) {
     e.target.value = "";
   });
   $("clin-sample").addEventListener("click", () => loadPhantom());
+  $("clin-real-load").addEventListener("click", () => loadRealSample($("clin-real").value));
+  $("clin-mm-use").addEventListener("click", () => {
+    $("clin-mm").value = String(ISBI_MM_PER_PX);
+    $("clin-mm-offer").hidden = true;
+    onSpacingChange();
+  });
   $("clin-truth").addEventListener("change", redraw);
   $("clin-mm").addEventListener("change", onSpacingChange);
   $("export-csv").addEventListener("click", exportCsv);
@@ -69,8 +75,11 @@ export function initClinician(app) {
 export function setModels(models) {
   const sel = $("clin-model");
   sel.replaceChildren(...models.map((m) => el("option", { value: m.name, text: m.name })));
-  // Start with a plain U-Net ceph model when there is one.
-  const first = models.find((m) => m.manifest && m.manifest.anatomy === "ceph" && m.manifest.method === "unet");
+  // Start with a model trained on real cephalograms, else a plain U-Net on
+  // ceph phantoms.
+  const real = models.find((m) => m.manifest && m.manifest.anatomy === "isbi");
+  const phantom = models.find((m) => m.manifest && m.manifest.anatomy === "ceph" && m.manifest.method === "unet");
+  const first = real || phantom;
   if (first) sel.value = first.name;
   onModelChange();
 }
@@ -161,6 +170,8 @@ async function openFile(file) {
     bmp.close();
     setImage({ canvas: c, width: c.width, height: c.height, name: file.name });
     $("clin-mm").value = "";
+    // The spacing is offered, never guessed: only the user knows where the file came from.
+    $("clin-mm-offer").hidden = !(c.width === ISBI_SIZE[0] && c.height === ISBI_SIZE[1]);
     setStatus(st, `Opened ${file.name} (${c.width}×${c.height}); it stays in this browser.`);
   } catch (e) {
     setStatus(st, `${file.name}: could not decode the image (${errorText(e)}).`, "error");
@@ -195,6 +206,29 @@ function setupDrop() {
 
 function balancedGroups(attrs) {
   return attrs.flatMap((a) => a.groups.map((g) => `${g}:${(1 / a.groups.length).toFixed(6)}`)).join(",");
+}
+
+/** ISBI 2015 cephalograms: 1935×2400 pixels of 0.1 mm (Wang et al. 2016). */
+const ISBI_SIZE = [1935, 2400];
+const ISBI_MM_PER_PX = 0.1;
+
+/** Opens one of the bundled ISBI 2015 Test1 cephalograms (www/samples/isbi). */
+export async function loadRealSample(id) {
+  const st = $("clin-status");
+  if (!/^\d{3}$/.test(id || "")) return;
+  try {
+    const res = await fetch(`samples/isbi/${id}.jpg`);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const blob = await res.blob();
+    await openFile(new File([blob], `isbi-${id}.jpg`, { type: "image/jpeg" }));
+    if (!state.image || state.image.name !== `isbi-${id}.jpg`) return;
+    // The dataset states the spacing of its images: filling it in is not a guess.
+    $("clin-mm").value = String(ISBI_MM_PER_PX);
+    $("clin-mm-offer").hidden = true;
+    setStatus(st, `ISBI 2015 cephalogram #${id} (Test1, 1935×2400, ${ISBI_MM_PER_PX} mm/px from the dataset). Press “Detect landmarks”.`);
+  } catch (e) {
+    setStatus(st, `Could not load the sample cephalogram: ${errorText(e)}`, "error");
+  }
 }
 
 /** Renders the bundled phantom number N of the chosen model's anatomy. */
