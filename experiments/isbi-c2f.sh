@@ -26,6 +26,8 @@ REFINE_EPOCHS="${REFINE_EPOCHS:-24}"
 REFINE_WIDTH="${REFINE_WIDTH:-8}"
 REFINE_DEPTH="${REFINE_DEPTH:-3}"
 TAG="${TAG:-isbi-c2f-${COARSE_W}x${COARSE_H}-p${PATCH}z${ZOOM}}"
+# Another refiner on the same coarse stage: COARSE_RUN=<its run name> TAG=<new>.
+COARSE_RUN="${COARSE_RUN:-$TAG-coarse}"
 
 isbi() {
     local name=$1
@@ -38,14 +40,19 @@ isbi() {
     echo "$dir"
 }
 data=$(isbi isbi)
-coarse="$TAG-coarse"
+coarse="$COARSE_RUN"
 fine="$TAG"
+dro="$TAG-groupdro"
 SIZE=$COARSE_W EPOCHS=$COARSE_EPOCHS WIDTH=$COARSE_WIDTH DEPTH=4 SIGMA=2 \
     train_eval "$data" "$coarse" unet 1 --height "$COARSE_H"
 # The refiner's σ is in patch pixels (2 px = 0.6 mm at the defaults).
 SIZE=$COARSE_W EPOCHS=$REFINE_EPOCHS WIDTH=$REFINE_WIDTH DEPTH=$REFINE_DEPTH SIGMA=2 BATCH=16 \
     train_eval "$data" "$fine" refine 1 --init "$OUT/runs/$coarse" \
     --patch "$PATCH" --zoom "$ZOOM"
+# GroupDRO over keypoint × skeletal class fine-tunes the coarse stage of the
+# whole detector (the refiner is kept: its loss does not see the classes).
+SIZE=$COARSE_W DRO_EPOCHS=${DRO_EPOCHS:-8} DRO_LR=${DRO_LR:-3e-4} SIGMA=2 \
+    train_eval "$data" "$dro" groupdro 1 --init "$OUT/runs/$fine"
 
 mkdir -p "$OUT/isbi" "$OUT/tables"
 # The human floor on the same subsets: the junior annotator as predictions.
@@ -56,11 +63,15 @@ for set in test1 test2; do
     awk -F, -v s="$set" 'NR == 1 || $8 == s' "$junior" >"$OUT/isbi/junior-$set.csv"
 done
 rows=()
-for run in "$fine" "$coarse"; do
+for run in "$fine" "$dro" "$coarse"; do
     label="coarse to fine"
+    [ "$run" = "$dro" ] && label="coarse to fine, GroupDRO"
     [ "$run" = "$coarse" ] && label="coarse stage only"
     for set in test1 test2; do
-        for dup in keep drop; do
+        # Both duplicated images (173, 283) are Test1 images.
+        dups=(keep)
+        [ "$set" = test1 ] && dups=(keep drop)
+        for dup in "${dups[@]}"; do
             flag=()
             name="$label, $set"
             if [ "$dup" = drop ]; then
@@ -85,6 +96,15 @@ fm results accuracy --thresholds 2 --out "$OUT/tables/$TAG-test-sets.md" --anato
     --per-landmark "$OUT/tables/$TAG-landmarks.md" \
     "test1=$OUT/isbi/$fine-test1-keep.csv" "test2=$OUT/isbi/$fine-test2-keep.csv" \
     "junior test1=$OUT/isbi/junior-test1.csv" "junior test2=$OUT/isbi/junior-test2.csv" >/dev/null
+# The challenge's second task for ANB: the class from the predicted
+# landmarks against the senior annotation's, per test set (the junior
+# annotator's rate is in docs/results/isbi-class-agreement.md).
+for run in "$fine" "$dro"; do
+    both="$OUT/isbi/$run-test1-test2.csv"
+    { cat "$OUT/isbi/$run-test1-keep.csv"; tail -n +2 "$OUT/isbi/$run-test2-keep.csv"; } >"$both"
+    fm results classes --reference "$SHARED/annotations/isbi2015_ceph_senior.csv" \
+        --predictions "$both" --out "$OUT/tables/$run-classes.md" >/dev/null
+done
 cat "$OUT/tables/$TAG.md" >&2
 echo "tables: $OUT/tables/$TAG.md, per landmark: $OUT/tables/$TAG-landmarks.md;" \
     "audit across skeletal_class: $OUT/runs/$fine/report.json" >&2

@@ -30,8 +30,12 @@ pub struct ClassesArgs {
     #[arg(long)]
     pub reference: PathBuf,
     /// Second annotator (same layout), e.g. isbi2015_ceph_junior.csv.
+    #[arg(long, required_unless_present = "predictions", conflicts_with = "predictions")]
+    pub second: Option<PathBuf>,
+    /// Or a model's predictions CSV (19 ISBI landmarks, pixels): its images
+    /// are compared with the reference's classes.
     #[arg(long)]
-    pub second: PathBuf,
+    pub predictions: Option<PathBuf>,
     /// Markdown table to write (also printed).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -239,8 +243,24 @@ fn classes(a: ClassesArgs) -> anyhow::Result<()> {
     use fairmark::data::anatomy::ISBI_LANDMARKS;
     use fairmark::data::formats::payer_csv::read_payer_csv;
     use fairmark::results::classes::{agreement_markdown, skeletal_class_agreement};
-    let reference = read_payer_csv(&a.reference, ISBI_LANDMARKS, 10.0)?;
-    let second = read_payer_csv(&a.second, ISBI_LANDMARKS, 10.0)?;
+    let mut reference = read_payer_csv(&a.reference, ISBI_LANDMARKS, 10.0)?;
+    let second = match (&a.second, &a.predictions) {
+        (Some(p), _) => read_payer_csv(p, ISBI_LANDMARKS, 10.0)?,
+        (None, Some(p)) => {
+            let text = std::fs::read_to_string(p).with_context(|| p.display().to_string())?;
+            let shapes = fairmark::results::classes::shapes_from_predictions(
+                &p.display().to_string(),
+                &text,
+                ISBI_LANDMARKS,
+            )?;
+            // A model is scored on the images it predicted (the test sets).
+            let ids: std::collections::HashSet<&str> =
+                shapes.iter().map(|s| s.id.as_str()).collect();
+            reference.retain(|r| ids.contains(r.id.as_str()));
+            shapes
+        }
+        (None, None) => anyhow::bail!("give --second or --predictions"),
+    };
     let md = agreement_markdown(&skeletal_class_agreement(&reference, &second)?);
     if let Some(out) = &a.out {
         fairmark::io::write_atomic(out, md.as_bytes())?;

@@ -245,5 +245,10 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
             .unwrap_or_else(|| "n/a".into()),
         a.out.display()
     );
+    if outcome.interrupted {
+        // 130, as for any program stopped by Ctrl-C: scripts must not go on
+        // to evaluate a run that has not finished.
+        std::process::exit(130);
+    }
     Ok(())
 }

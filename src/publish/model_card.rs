@@ -14,6 +14,12 @@ const MAX_CONFIG_ROWS: usize = 60;
 /// Keypoint gaps listed besides the flagged ones, largest first.
 const TOP_GAPS: usize = 5;
 
+/// A spacing for reading: the mean of many equal spacings carries float
+/// noise (0.10000000000000074), which six decimals remove.
+fn spacing(mm: f64) -> f64 {
+    (mm * 1e6).round() / 1e6
+}
+
 /// Renders the model card of `m` as Markdown.
 pub fn render_model_card(m: &ModelManifest) -> String {
     let mut s = String::new();
@@ -32,8 +38,13 @@ fn write_card(s: &mut String, m: &ModelManifest) -> std::fmt::Result {
     writeln!(s, "# Model card: {}\n", cell(&m.name))?;
     writeln!(
         s,
-        "A `{}` model that finds {} anatomical landmarks on {anatomy}. \
+        "A {}`{}` model that finds {} anatomical landmarks on {anatomy}. \
          Published with fairmark {}, created {}.\n",
+        if m.config.detector.refine.is_some() {
+            "coarse-to-fine "
+        } else {
+            ""
+        },
         cell(&m.method),
         m.landmark_names.len(),
         m.fairmark_version,
@@ -94,6 +105,15 @@ fn write_model(s: &mut String, m: &ModelManifest) -> std::fmt::Result {
         "| Input size | {} × {} px (width × height); images are scaled to fit without distortion and padded |",
         m.input_size[0], m.input_size[1]
     )?;
+    if let Some(r) = &m.config.detector.refine {
+        writeln!(
+            s,
+            "| Stages | coarse to fine: the network above finds every landmark on the whole \
+             image, then a second U-Net (width {}, depth {}) places each one on a {}×{} patch \
+             of the original image at {}× the input's resolution |",
+            r.backbone.base_width, r.backbone.depth, r.patch_size, r.patch_size, r.zoom
+        )?;
+    }
     writeln!(
         s,
         "| Weights | `{}`, {}, {} bytes, SHA-256 `{}` |\n",
@@ -136,14 +156,22 @@ fn write_training_data(s: &mut String, m: &ModelManifest) -> std::fmt::Result {
         writeln!(s, "Source: `{}`\n", t.source.trim().replace('`', "'"))?;
     }
     if let Some(base) = &t.fine_tuned_from {
-        writeln!(
-            s,
-            "Fine-tuned from the weights of the run `{}`, trained on the same data.\n",
-            base.replace('`', "'")
-        )?;
+        let base = base.replace('`', "'");
+        if m.method == "refine" {
+            writeln!(
+                s,
+                "The refinement stage was trained on top of the run `{base}`, whose \
+                 (coarse) weights it keeps unchanged, on the same data.\n"
+            )?;
+        } else {
+            writeln!(
+                s,
+                "Fine-tuned from the weights of the run `{base}`, trained on the same data.\n"
+            )?;
+        }
     }
     if let Some(sp) = m.mm_per_px {
-        writeln!(s, "Typical pixel spacing: {sp} mm per pixel.\n")?;
+        writeln!(s, "Typical pixel spacing: {} mm per pixel.\n", spacing(sp))?;
     }
     if !m.attributes.is_empty() {
         writeln!(s, "Demographic attributes and their groups:\n")?;
@@ -490,7 +518,7 @@ fn write_limits(s: &mut String, m: &ModelManifest) -> std::fmt::Result {
         "- Errors in millimetres assume the pixel spacing of each image is known \
          and correct{}; a wrong spacing scales every distance by the same factor.",
         m.mm_per_px
-            .map(|sp| format!(" (training data: about {sp} mm per pixel)"))
+            .map(|sp| format!(" (training data: about {} mm per pixel)", spacing(sp)))
             .unwrap_or_default()
     )?;
     if m.anatomy == Some(Anatomy::Hand) {

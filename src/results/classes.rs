@@ -78,6 +78,63 @@ pub fn skeletal_class_agreement(
     Ok(tables)
 }
 
+/// The predicted landmarks of a predictions CSV (`image,keypoint,x_pred,
+/// y_pred,…`) as one shape of `k` points per image, the id being the image's
+/// file stem (`…/151.jpg` → `151`), so that a model's classes can be compared
+/// with an annotator's.
+pub fn shapes_from_predictions(
+    source_name: &str,
+    text: &str,
+    k: usize,
+) -> Result<Vec<ShapeRow>, MetricsError> {
+    let err = |p: String| MetricsError::format(source_name, None, p);
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = rdr.headers().map_err(|e| err(e.to_string()))?.clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| err(format!("no {name} column")))
+    };
+    let (ci, ck, cx, cy) = (col("image")?, col("keypoint")?, col("x_pred")?, col("y_pred")?);
+    let mut shapes: Vec<ShapeRow> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| err(e.to_string()))?;
+        let get = |c: usize| rec.get(c).unwrap_or("");
+        let num = |c: usize| -> Result<f64, MetricsError> {
+            get(c)
+                .parse()
+                .map_err(|_| err(format!("{:?} is not a number", get(c))))
+        };
+        let kp: usize = get(ck)
+            .parse()
+            .ok()
+            .filter(|&v| (1..=k).contains(&v))
+            .ok_or_else(|| err(format!("keypoint {:?} is not in 1–{k}", get(ck))))?;
+        let image = get(ci);
+        let id = std::path::Path::new(image)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or(image)
+            .to_string();
+        let i = *index.entry(id.clone()).or_insert_with(|| {
+            shapes.push(ShapeRow {
+                id,
+                points: vec![[f64::NAN, f64::NAN]; k],
+            });
+            shapes.len() - 1
+        });
+        shapes[i].points[kp - 1] = [num(cx)?, num(cy)?];
+    }
+    if let Some(s) = shapes.iter().find(|s| s.points.iter().any(|p| p[0].is_nan())) {
+        return Err(err(format!("image {}: not all {k} keypoints predicted", s.id)));
+    }
+    Ok(shapes)
+}
+
 /// The agreement as a Markdown table.
 pub fn agreement_markdown(tables: &[ClassAgreement]) -> String {
     let header: Vec<String> = [
@@ -129,6 +186,22 @@ mod tests {
             id: id.into(),
             points,
         }
+    }
+
+    #[test]
+    fn predictions_become_shapes_by_image_stem() {
+        let csv = "image,keypoint,x_pred,y_pred,x_true,y_true,mm_per_px\n\
+                   images/151.jpg,2,3.5,4,0,0,0.1\nimages/151.jpg,1,1,2,0,0,0.1\n";
+        let s = shapes_from_predictions("p.csv", csv, 2).unwrap();
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].id, "151");
+        assert_eq!(s[0].points, vec![[1.0, 2.0], [3.5, 4.0]]);
+        let e = shapes_from_predictions("p.csv", csv, 3).unwrap_err().to_string();
+        assert!(e.contains("not all 3 keypoints"), "{e}");
+        let e = shapes_from_predictions("p.csv", "image,keypoint\n", 3)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no x_pred column"), "{e}");
     }
 
     #[test]

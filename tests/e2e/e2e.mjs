@@ -40,7 +40,7 @@ const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-s
 // The test's own CSP probe (TEST-NET-3, never routed): must be refused by the browser.
 const PROBE = "http://203.0.113.7/csp-probe";
 
-const ALLOWED_PATHS = [/^\/$/, /^\/index\.html$/, /^\/style\.css$/, /^\/favicon\.(ico|svg)$/, /^\/js\/[\w.-]+\.js$/, /^\/pkg\/[\w.-]+$/, /^\/pkg\/snippets\/.+$/, /^\/api\/models$/, /^\/models\/[\w.-]+\/[\w.%-]+$/, /^\/samples\/[\w.-]+\.csv$/];
+const ALLOWED_PATHS = [/^\/$/, /^\/index\.html$/, /^\/style\.css$/, /^\/favicon\.(ico|svg)$/, /^\/js\/[\w.-]+\.js$/, /^\/pkg\/[\w.-]+$/, /^\/pkg\/snippets\/.+$/, /^\/api\/models$/, /^\/models\/[\w.-]+\/[\w.%-]+$/, /^\/samples\/[\w.-]+\.csv$/, /^\/samples\/isbi\/\d{3}\.jpg$/];
 
 function auditRequests(requests, origin) {
   const problems = [];
@@ -244,6 +244,33 @@ async function clinicianFlow(page, backend, { screenshot }) {
   return { detected, sna: [sna0, sna1, sna2], png: png.bytes };
 }
 
+/**
+ * A real ISBI 2015 cephalogram (1935×2400) with the default model, which must
+ * be the one trained on real cephalograms: bundled sample, the dataset's
+ * spacing filled in, 19 landmarks, ANB in degrees and lengths in mm.
+ */
+async function realCephFlow(page, backend) {
+  log(`clinician view: real cephalogram on ${backend}`);
+  const chosen = await page.$eval("#clin-model", (s) => s.value);
+  const info = await page.textContent("#clin-model-info");
+  check(/· isbi ·/.test(info), `the default model ${chosen} is not the real-cephalogram (isbi) one: ${info}`);
+  await page.selectOption("#backend", backend);
+  await page.selectOption("#clin-real", "159");
+  await page.click("#clin-real-load");
+  await waitStatus(page, "#clin-status", /ISBI 2015 cephalogram #159/);
+  check((await page.inputValue("#clin-mm")) === "0.1", "the ISBI sample's 0.1 mm/px was not filled in");
+  const size = await page.textContent("#clin-image-info");
+  check(/1935×2400/.test(size), `the sample is not 1935×2400: ${size}`);
+  await page.click("#clin-detect");
+  const detected = await waitStatus(page, "#clin-status", /Detected \d+ landmarks/);
+  log(`  ${detected}`);
+  const rows = await page.$$("#landmarks tbody tr");
+  check(rows.length === 19, `expected 19 ISBI landmarks, got ${rows.length}`);
+  const anb = await measurement(page, "anb_deg");
+  check(Number.isFinite(anb) && Math.abs(anb) < 20, `ANB on a real cephalogram: ${anb}`);
+  return detected;
+}
+
 async function handFlow(page) {
   log("clinician view: hand model");
   await page.selectOption("#clin-model", HAND);
@@ -389,6 +416,7 @@ async function main() {
       const webgpu = await page.evaluate(() => document.documentElement.dataset.webgpu);
       check(backend !== "webgpu" || webgpu === "true", `chromium with --enable-unsafe-webgpu offers no WebGPU adapter: ${await page.textContent("#engine")}`);
       const first = backend === "webgpu";
+      const real = await realCephFlow(page, backend);
       const r = await clinicianFlow(page, backend, { screenshot: first });
       if (!first) {
         await fileFlows(page, r.png);
@@ -397,7 +425,7 @@ async function main() {
       }
       if (first) await biasCsvFlow(page);
       else await biasCompareFlow(page, { screenshot: true });
-      summary.passes.push({ backend, detected: r.detected, sna: r.sna });
+      summary.passes.push({ backend, detected: r.detected, sna: r.sna, real });
       await context.close();
     }
     await browser.close();
