@@ -30,7 +30,11 @@ pub struct ClassesArgs {
     #[arg(long)]
     pub reference: PathBuf,
     /// Second annotator (same layout), e.g. isbi2015_ceph_junior.csv.
-    #[arg(long, required_unless_present = "predictions", conflicts_with = "predictions")]
+    #[arg(
+        long,
+        required_unless_present = "predictions",
+        conflicts_with = "predictions"
+    )]
     pub second: Option<PathBuf>,
     /// Or a model's predictions CSV (19 ISBI landmarks, pixels): its images
     /// are compared with the reference's classes.

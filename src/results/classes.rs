@@ -98,7 +98,12 @@ pub fn shapes_from_predictions(
             .position(|h| h == name)
             .ok_or_else(|| err(format!("no {name} column")))
     };
-    let (ci, ck, cx, cy) = (col("image")?, col("keypoint")?, col("x_pred")?, col("y_pred")?);
+    let (ci, ck, cx, cy) = (
+        col("image")?,
+        col("keypoint")?,
+        col("x_pred")?,
+        col("y_pred")?,
+    );
     let mut shapes: Vec<ShapeRow> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for rec in rdr.records() {
@@ -129,8 +134,14 @@ pub fn shapes_from_predictions(
         });
         shapes[i].points[kp - 1] = [num(cx)?, num(cy)?];
     }
-    if let Some(s) = shapes.iter().find(|s| s.points.iter().any(|p| p[0].is_nan())) {
-        return Err(err(format!("image {}: not all {k} keypoints predicted", s.id)));
+    if let Some(s) = shapes
+        .iter()
+        .find(|s| s.points.iter().any(|p| p[0].is_nan()))
+    {
+        return Err(err(format!(
+            "image {}: not all {k} keypoints predicted",
+            s.id
+        )));
     }
     Ok(shapes)
 }
@@ -196,7 +207,9 @@ mod tests {
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].id, "151");
         assert_eq!(s[0].points, vec![[1.0, 2.0], [3.5, 4.0]]);
-        let e = shapes_from_predictions("p.csv", csv, 3).unwrap_err().to_string();
+        let e = shapes_from_predictions("p.csv", csv, 3)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("not all 3 keypoints"), "{e}");
         let e = shapes_from_predictions("p.csv", "image,keypoint\n", 3)
             .unwrap_err()
