@@ -42,6 +42,21 @@ phantoms() {
     echo "$dir"
 }
 
+# isbi NAME [import options…]: the ISBI 2015 cephalograms of
+# ../shared/data/isbi2015 as a fairmark dataset under $OUT/data/NAME (once;
+# all 19 landmarks, senior ground truth, ids 136–150 as validation).
+SHARED="${FAIRMARK_SHARED_DATA:-$ROOT/../shared/data}"
+isbi() {
+    local name=$1
+    shift
+    local dir="$OUT/data/$name"
+    if [ ! -f "$dir/dataset.json" ]; then
+        fm import isbi "$SHARED/isbi2015" --all-landmarks --val-fraction 0.1 \
+            --out "$dir" "$@" >&2
+    fi
+    echo "$dir"
+}
+
 # train_eval DATA NAME METHOD SEED [train options…]: trains $OUT/runs/NAME
 # (skipped when its report exists, so a stopped script resumes), evaluates
 # it on the test split and audits it: $OUT/runs/NAME/{predictions.csv,report.json}.

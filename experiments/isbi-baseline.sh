@@ -10,18 +10,7 @@
 # skipped, a stopped one resumes). Example:
 #   ISBI_SIZE=256 EPOCHS=60 bash experiments/isbi-baseline.sh
 source "$(dirname "$0")/common.sh"
-SHARED="${FAIRMARK_SHARED_DATA:-$ROOT/../shared/data}"
 SIZE="${ISBI_SIZE:-128}"
-isbi() {
-    local name=$1
-    shift
-    local dir="$OUT/data/$name"
-    if [ ! -f "$dir/dataset.json" ]; then
-        fm import isbi "$SHARED/isbi2015" --all-landmarks --val-fraction 0.1 \
-            --out "$dir" "$@" >&2
-    fi
-    echo "$dir"
-}
 data=$(isbi isbi)
 run="isbi-unet-$SIZE"
 train_eval "$data" "$run" unet 1

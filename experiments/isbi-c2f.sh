@@ -15,7 +15,6 @@
 #   PATCH, ZOOM, REFINE_EPOCHS, REFINE_WIDTH, REFINE_DEPTH: the refiner.
 # Example: COARSE_EPOCHS=60 REFINE_EPOCHS=40 bash experiments/isbi-c2f.sh
 source "$(dirname "$0")/common.sh"
-SHARED="${FAIRMARK_SHARED_DATA:-$ROOT/../shared/data}"
 COARSE_W="${COARSE_W:-128}"
 COARSE_H="${COARSE_H:-160}"
 COARSE_EPOCHS="${COARSE_EPOCHS:-40}"
@@ -29,16 +28,6 @@ TAG="${TAG:-isbi-c2f-${COARSE_W}x${COARSE_H}-p${PATCH}z${ZOOM}}"
 # Another refiner on the same coarse stage: COARSE_RUN=<its run name> TAG=<new>.
 COARSE_RUN="${COARSE_RUN:-$TAG-coarse}"
 
-isbi() {
-    local name=$1
-    shift
-    local dir="$OUT/data/$name"
-    if [ ! -f "$dir/dataset.json" ]; then
-        fm import isbi "$SHARED/isbi2015" --all-landmarks --val-fraction 0.1 \
-            --out "$dir" "$@" >&2
-    fi
-    echo "$dir"
-}
 data=$(isbi isbi)
 coarse="$COARSE_RUN"
 fine="$TAG"

@@ -24,6 +24,19 @@ fn ok(o: Output) -> String {
     err
 }
 
+/// A phantom data set (`fairmark synth dataset`) in `dir/data`.
+fn phantoms(dir: &Path, kind: &str, n: usize, seed: u64) -> std::path::PathBuf {
+    let data = dir.join("data");
+    let (n, seed) = (n.to_string(), seed.to_string());
+    ok(fairmark(
+        &[
+            "synth", "dataset", "--kind", kind, "--n", &n, "--seed", &seed, "--out",
+        ],
+        &[&data],
+    ));
+    data
+}
+
 fn epochs(run: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(run.join("log.jsonl"))
         .unwrap()
@@ -52,13 +65,7 @@ const SMALL: &[&str] = &[
 #[test]
 fn train_resume_finetune_publish_detect() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    ok(fairmark(
-        &[
-            "synth", "dataset", "--kind", "ceph", "--n", "80", "--seed", "4", "--out",
-        ],
-        &[&data],
-    ));
+    let data = phantoms(dir.path(), "ceph", 80, 4);
 
     // A tiny U-Net overfits the phantoms: loss and validation MRE fall.
     let run = dir.path().join("unet");
@@ -224,13 +231,7 @@ fn train_resume_finetune_publish_detect() {
 #[test]
 fn refinement_stage_improves_a_coarse_model_and_detect_matches_eval() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    ok(fairmark(
-        &[
-            "synth", "dataset", "--kind", "ceph", "--n", "60", "--seed", "7", "--out",
-        ],
-        &[&data],
-    ));
+    let data = phantoms(dir.path(), "ceph", 60, 7);
     let coarse = dir.path().join("coarse");
     ok(fairmark(
         &[
@@ -385,13 +386,7 @@ fn refinement_stage_improves_a_coarse_model_and_detect_matches_eval() {
 #[test]
 fn idfopnet_learns_phantoms() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    ok(fairmark(
-        &[
-            "synth", "dataset", "--kind", "ceph", "--n", "60", "--seed", "2", "--out",
-        ],
-        &[&data],
-    ));
+    let data = phantoms(dir.path(), "ceph", 60, 2);
     let run = dir.path().join("idf");
     let mut args = vec![
         "train", "--method", "idfopnet", "--epochs", "8", "--seed", "3",
@@ -411,13 +406,7 @@ fn idfopnet_learns_phantoms() {
 #[test]
 fn ctrl_c_keeps_the_last_checkpoint_and_resume_continues() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    ok(fairmark(
-        &[
-            "synth", "dataset", "--kind", "hand", "--n", "40", "--seed", "5", "--out",
-        ],
-        &[&data],
-    ));
+    let data = phantoms(dir.path(), "hand", 40, 5);
     let run = dir.path().join("run");
     let child = Command::new(env!("CARGO_BIN_EXE_fairmark"))
         .args(["train", "--method", "unet", "--epochs", "500"])
@@ -473,13 +462,7 @@ fn ctrl_c_keeps_the_last_checkpoint_and_resume_continues() {
 #[test]
 fn same_seed_same_weights() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    ok(fairmark(
-        &[
-            "synth", "dataset", "--kind", "ceph", "--n", "20", "--seed", "6", "--out",
-        ],
-        &[&data],
-    ));
+    let data = phantoms(dir.path(), "ceph", 20, 6);
     let device = burn::tensor::Device::flex();
     let x = burn::tensor::Tensor::<4>::ones([1, 1, 64, 64], &device);
     // Compare what the weights compute: burnpack files also hold random parameter ids.

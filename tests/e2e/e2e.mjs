@@ -176,6 +176,8 @@ async function clinicianFlow(page, backend, { screenshot }) {
 
   // Drag A (keypoint 5) 25 CSS px right and 15 down with the mouse: SNA must change.
   const sna0 = await measurement(page, "sna_deg");
+  // The mouse only reaches what is on screen: bring the canvas into view.
+  await page.$eval("#viewer", (c) => c.scrollIntoView({ block: "center" }));
   const box = await page.$eval("#viewer", (c) => {
     const r = c.getBoundingClientRect();
     return { x: r.left, y: r.top };

@@ -77,7 +77,9 @@ export function setModels(models) {
   sel.replaceChildren(...models.map((m) => el("option", { value: m.name, text: m.name })));
   // Start with a model trained on real cephalograms, else a plain U-Net on
   // ceph phantoms.
-  const real = models.find((m) => m.manifest && m.manifest.anatomy === "isbi");
+  const isbi = models.filter((m) => m.manifest && m.manifest.anatomy === "isbi");
+  // The plain coarse-to-fine U-Net before its fine-tunes.
+  const real = isbi.find((m) => m.manifest.method === "refine") || isbi[0];
   const phantom = models.find((m) => m.manifest && m.manifest.anatomy === "ceph" && m.manifest.method === "unet");
   const first = real || phantom;
   if (first) sel.value = first.name;
