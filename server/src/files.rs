@@ -450,9 +450,13 @@ pub async fn serve(
         Opened::File { hash, len, content } => (hash, len, content),
         Opened::Dir if !dir_url => {
             // A directory without its slash: relative links inside it need one.
+            // Leading slashes (and backslashes, which browsers read as
+            // slashes) collapse to one: `//evil.example` must not become a
+            // protocol-relative redirect to another host.
+            let path = format!("/{}", uri.path().trim_start_matches(['/', '\\']));
             let location = match uri.query() {
-                Some(q) => format!("{}/?{q}", uri.path()),
-                None => format!("{}/", uri.path()),
+                Some(q) => format!("{path}/?{q}"),
+                None => format!("{path}/"),
             };
             return match HeaderValue::from_str(&location) {
                 Ok(l) => (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, l)]).into_response(),

@@ -24,6 +24,47 @@ pub const SECURITY_HEADERS: [(&str, &str); 5] = [
     ("cross-origin-resource-policy", "same-origin"),
 ];
 
+/// The policy of files under `/models/` other than the manifest: a sandbox
+/// in which nothing runs and nothing loads, whatever a publisher uploaded.
+pub const MODEL_FILE_POLICY: &str = "sandbox; default-src 'none'";
+
+/// Published model directories hold data for the page, never a page: every
+/// file but `manifest.json` (JSON the page fetches) gets the sandbox policy;
+/// the model card is plain text (readable in a tab, never HTML); anything
+/// else, the weights first, is an `application/octet-stream` attachment.
+/// Applied after [`crate::files::serve`], before [`security_headers`] (which
+/// keeps a policy that a handler set).
+pub fn model_file_headers<B>(response: &mut Response<B>, file_name: &str) {
+    use fairmark::model::manifest::{MANIFEST_FILE, MODEL_CARD_FILE};
+    if file_name == MANIFEST_FILE {
+        return;
+    }
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(MODEL_FILE_POLICY),
+    );
+    if !headers.contains_key(header::CONTENT_TYPE) {
+        // Errors and 304s carry no file.
+        return;
+    }
+    if file_name == MODEL_CARD_FILE {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+    } else {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        );
+        headers.insert(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_static("attachment"),
+        );
+    }
+}
+
 /// Adds [`SECURITY_HEADERS`] (unless a handler set one itself).
 pub async fn security_headers<B>(mut response: Response<B>) -> Response<B> {
     let headers = response.headers_mut();

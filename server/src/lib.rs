@@ -135,7 +135,15 @@ async fn model_file(
     headers: HeaderMap,
 ) -> Response {
     let rest = uri.path().strip_prefix("/models/").unwrap_or_default();
-    files::serve(
+    // A model directory has no page: no index.html is ever served from it.
+    if rest.is_empty() || rest.ends_with('/') {
+        return ApiError::not_found(format!(
+            "{} is not a file: the models are listed at /api/models",
+            uri.path()
+        ))
+        .into_response();
+    }
+    let mut response = files::serve(
         state.files.clone(),
         &state.config.models,
         rest,
@@ -143,7 +151,10 @@ async fn model_file(
         &uri,
         &headers,
     )
-    .await
+    .await;
+    let file_name = rest.rsplit('/').next().unwrap_or_default();
+    crate::headers::model_file_headers(&mut response, file_name);
+    response
 }
 
 async fn www_file(

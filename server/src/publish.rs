@@ -147,12 +147,6 @@ fn check(name: &str, body: &[u8]) -> ApiResult<Checked> {
             manifest.name
         )));
     }
-    if manifest.weights.file.starts_with('.') {
-        return Err(ApiError::bad_request(format!(
-            "weights file name {:?} is hidden: hidden files are never served",
-            manifest.weights.file
-        )));
-    }
     let card = body
         .model_card
         .unwrap_or_else(|| render_model_card(&manifest));

@@ -162,3 +162,98 @@ fn page_and_wasm_headers() {
         wasm_bytes().len().to_string().as_str()
     );
 }
+
+/// A model directory serves data, never a page or a script: weights are an
+/// octet-stream attachment, the card plain text, both under a sandbox policy;
+/// no index.html; only the manifest is plain JSON under the page's policy.
+#[test]
+fn model_files_are_data_not_pages() {
+    let site = Site::new();
+    site.add_committed("ceph-unet-phantom");
+    // A file a hostile publisher might have placed there by hand.
+    let dir = site.models().join("ceph-unet-phantom");
+    std::fs::write(dir.join("index.html"), "<script>alert(1)</script>").unwrap();
+    std::fs::write(dir.join("x.js"), "alert(1)").unwrap();
+    let server = site.start();
+    let url = format!("{}/models/ceph-unet-phantom", server.url());
+    let a = agent();
+
+    let w = get(&a, &format!("{url}/weights.bpk"), &[]);
+    assert_eq!(w.status, 200);
+    assert_eq!(w.header("content-type"), Some("application/octet-stream"));
+    assert_eq!(w.header("content-disposition"), Some("attachment"));
+    assert_eq!(
+        w.header("content-security-policy"),
+        Some("sandbox; default-src 'none'")
+    );
+    for file in ["x.js", "index.html"] {
+        let r = get(&a, &format!("{url}/{file}"), &[]);
+        assert_eq!(r.status, 200, "{file}");
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/octet-stream"),
+            "{file}"
+        );
+        assert_eq!(
+            r.header("content-disposition"),
+            Some("attachment"),
+            "{file}"
+        );
+        assert!(r
+            .header("content-security-policy")
+            .unwrap()
+            .starts_with("sandbox"));
+    }
+    let card = get(&a, &format!("{url}/MODEL_CARD.md"), &[]);
+    assert_eq!(
+        card.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    assert_eq!(card.header("content-disposition"), None);
+    assert!(card
+        .header("content-security-policy")
+        .unwrap()
+        .starts_with("sandbox"));
+    let manifest = get(&a, &format!("{url}/manifest.json"), &[]);
+    assert_eq!(manifest.header("content-type"), Some("application/json"));
+    assert_eq!(
+        manifest.header("content-security-policy"),
+        Some(CONTENT_SECURITY_POLICY)
+    );
+    // A directory URL serves no index.html.
+    assert_eq!(get(&a, &format!("{url}/"), &[]).status, 404);
+    // Revalidation keeps the sandbox.
+    let tag = w.header("etag").unwrap().to_string();
+    let again = get(
+        &a,
+        &format!("{url}/weights.bpk"),
+        &[("if-none-match", &tag)],
+    );
+    assert_eq!(again.status, 304);
+    assert!(again
+        .header("content-security-policy")
+        .unwrap()
+        .starts_with("sandbox"));
+}
+
+/// `//host` is a path here, not another host: the slash-adding redirect never
+/// answers with a protocol-relative `Location`.
+#[test]
+fn no_protocol_relative_redirect() {
+    let site = Site::new();
+    std::fs::create_dir(site.www().join("js2")).unwrap();
+    let server = site.start();
+    let no_redirects: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    for path in ["//js2", "///js2", "/js2"] {
+        let r = get(&no_redirects, &format!("{}{path}", server.url()), &[]);
+        assert_eq!(
+            (r.status, r.header("location")),
+            (308, Some("/js2/")),
+            "{path}"
+        );
+    }
+}

@@ -127,8 +127,22 @@ fn bad_publishes_are_refused_and_change_nothing() {
             "plain file name",
         ),
         (
-            with(&|v| v["manifest"]["weights"]["file"] = ".hidden".into()),
-            "hidden",
+            with(&|v| v["manifest"]["weights"]["file"] = ".hidden.bpk".into()),
+            "not hidden",
+        ),
+        // Weights that the server would serve as a page, a script or an
+        // image: the name must end in .bpk.
+        (
+            with(&|v| v["manifest"]["weights"]["file"] = "index.html".into()),
+            "ending in .bpk",
+        ),
+        (
+            with(&|v| v["manifest"]["weights"]["file"] = "app.js".into()),
+            "ending in .bpk",
+        ),
+        (
+            with(&|v| v["manifest"]["weights"]["file"] = "x.svg".into()),
+            "ending in .bpk",
         ),
         (
             with(&|v| v["manifest"]["weights"]["sha256"] = "xyz".into()),

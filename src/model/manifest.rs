@@ -14,6 +14,8 @@ pub const MODEL_SCHEMA: &str = "fairmark.model/1";
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// File name of the model card inside a model directory.
 pub const MODEL_CARD_FILE: &str = "MODEL_CARD.md";
+/// The extension every weights file has (burnpack).
+pub const WEIGHTS_EXTENSION: &str = ".bpk";
 /// Largest `evaluation` text of a manifest (a few tables fit many times over).
 pub const MAX_EVALUATION_BYTES: usize = 64 * 1024;
 
@@ -252,19 +254,23 @@ impl ModelManifest {
 
 /// A weights file name must be a plain name: a manifest must not make the
 /// loader read (or the publisher write) outside the model directory.
+///
+/// It must also end in [`WEIGHTS_EXTENSION`] and not be hidden: a server
+/// gives a file its media type from its extension, so a manifest must not be
+/// able to name its weights `index.html` or `app.js` and have them served as
+/// a page or a script.
 pub(crate) fn check_file_name(path: &Path, file: &str) -> Result<()> {
     let plain = !file.is_empty()
-        && file != "."
-        && file != ".."
+        && !file.starts_with('.')
         && !file.contains(['/', '\\', ':', '\0'])
-        && file != MANIFEST_FILE
-        && file != MODEL_CARD_FILE;
+        && file.len() > WEIGHTS_EXTENSION.len()
+        && file.ends_with(WEIGHTS_EXTENSION);
     if plain {
         Ok(())
     } else {
         Err(ModelError::invalid(
             path,
-            format!("weights file name {file:?} must be a plain file name inside the model directory (not {MANIFEST_FILE} or {MODEL_CARD_FILE})"),
+            format!("weights file name {file:?} must be a plain file name inside the model directory, not hidden, ending in {WEIGHTS_EXTENSION}"),
         ))
     }
 }

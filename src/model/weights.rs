@@ -160,7 +160,7 @@ pub(crate) mod tests {
     #[test]
     fn bad_manifests_are_named() {
         let mut m = manifest();
-        fill_weights(&mut m, b"w", "w.bin");
+        fill_weights(&mut m, b"w", "w.bpk");
         let json = m.to_json();
 
         let broken = json.replacen("\"name\"", "\"name\" oops", 1);
@@ -192,7 +192,7 @@ pub(crate) mod tests {
     fn hostile_config_fields_are_refused_before_anything_is_built() {
         use serde_json::json;
         let mut m = manifest();
-        fill_weights(&mut m, b"w", "w.bin");
+        fill_weights(&mut m, b"w", "w.bpk");
         let good: serde_json::Value = serde_json::from_str(&m.to_json()).unwrap();
         let cases = [
             ("/config/detector/n_heads", json!(0), "n_heads is 0"),
