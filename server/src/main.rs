@@ -70,9 +70,7 @@ fn load_token(file: Option<&PathBuf>) -> anyhow::Result<Option<String>> {
     if token.is_empty() {
         bail!("{source}: the token is empty");
     }
-    if token.len() < 16 {
-        tracing::warn!("the publishing token from {source} is short ({} characters): use 32 or more random ones", token.len());
-    }
+    fairmark_server::publish::check_token(&token).map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
     Ok(Some(token))
 }
 

@@ -50,6 +50,27 @@ pub struct Publisher {
     token_sha256: Option<String>,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     uploads: Arc<Semaphore>,
+    /// Refused tokens wait their turn here (see [`FAILED_AUTH_DELAY`]).
+    failures: tokio::sync::Mutex<()>,
+}
+
+/// Every refused token is answered after this delay, one refusal at a time
+/// for the whole server: guessing gets at most four tries a second, however
+/// many connections it opens, while a right token is never delayed.
+pub const FAILED_AUTH_DELAY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Shortest publishing token the server accepts.
+pub const MIN_TOKEN_CHARS: usize = 16;
+
+/// Refuses a token too short to resist guessing.
+pub fn check_token(token: &str) -> Result<(), String> {
+    let n = token.chars().count();
+    if n < MIN_TOKEN_CHARS {
+        return Err(format!(
+            "the publishing token has {n} characters, fewer than {MIN_TOKEN_CHARS}: use 32 or more random ones (e.g. openssl rand -hex 32)"
+        ));
+    }
+    Ok(())
 }
 
 impl Publisher {
@@ -58,6 +79,7 @@ impl Publisher {
             token_sha256: token.map(|t| sha256_hex(t.as_bytes())),
             locks: Mutex::default(),
             uploads: Arc::new(Semaphore::new(CONCURRENT_UPLOADS)),
+            failures: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -212,6 +234,10 @@ pub async fn put(State(state): State<Arc<AppState>>, request: Request) -> ApiRes
     let publisher = &state.publisher;
     if let Err(e) = publisher.authorize(request.headers()) {
         tracing::warn!(%peer, uri = %request.uri(), status = %e.status, "publish refused: {}", e.message);
+        if e.status == StatusCode::UNAUTHORIZED {
+            let _turn = publisher.failures.lock().await;
+            tokio::time::sleep(FAILED_AUTH_DELAY).await;
+        }
         return Err(e);
     }
     let name = name_from_uri(request.uri())?;

@@ -126,3 +126,60 @@ fn the_binary_prints_its_port_and_stops_on_sigterm() {
         "{log}"
     );
 }
+
+/// A token too short to resist guessing stops the server at start, with the
+/// reason; it is not merely a warning in a log nobody reads.
+#[test]
+fn a_short_token_is_refused_at_start() {
+    let site = Site::new();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fairmark-server"))
+        .args(["--bind", "127.0.0.1:0", "--www"])
+        .arg(site.www())
+        .arg("--pkg")
+        .arg(site.pkg())
+        .arg("--models")
+        .arg(site.models())
+        .env("FAIRMARK_TOKEN", "short-secret")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("FAIRMARK_TOKEN") && err.contains("fewer than 16"),
+        "{err}"
+    );
+}
+
+/// Wrong tokens are answered one at a time, each after a delay, even when
+/// they arrive together; the right token is not delayed by them.
+#[test]
+fn wrong_tokens_are_slowed_down() {
+    let site = Site::new();
+    let server = site.start();
+    let url = server.url().to_string();
+    let started = std::time::Instant::now();
+    let guesses: Vec<_> = (0..4)
+        .map(|i| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let a = agent();
+                put(
+                    &a,
+                    &format!("{url}/api/models/guess"),
+                    Some(&format!("guess-number-{i:08}")),
+                    b"{}",
+                )
+                .status
+            })
+        })
+        .collect();
+    for g in guesses {
+        assert_eq!(g.join().unwrap(), 401);
+    }
+    let floor = fairmark_server::publish::FAILED_AUTH_DELAY * 4;
+    assert!(
+        started.elapsed() >= floor,
+        "4 wrong tokens answered in {:?}",
+        started.elapsed()
+    );
+}

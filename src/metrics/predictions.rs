@@ -355,21 +355,44 @@ pub fn write_csv(rows: &[LabelledRow], attr_names: &[String]) -> String {
     let mut out = REQUIRED_COLUMNS.join(",");
     for a in attr_names {
         out.push(',');
-        out.push_str(a);
+        out.push_str(&csv_text(a));
     }
     out.push('\n');
     for (r, attrs) in rows {
         out.push_str(&format!(
             "{},{},{:.4},{:.4},{:.4},{:.4},{}",
-            r.image, r.keypoint, r.pred[0], r.pred[1], r.truth[0], r.truth[1], r.mm_per_px
+            csv_text(&r.image),
+            r.keypoint,
+            r.pred[0],
+            r.pred[1],
+            r.truth[0],
+            r.truth[1],
+            r.mm_per_px
         ));
         for v in attrs {
             out.push(',');
-            out.push_str(v);
+            out.push_str(&csv_text(v));
         }
         out.push('\n');
     }
     out
+}
+
+/// A text cell of a CSV file that people open in spreadsheets: a leading
+/// `=`, `+`, `-`, `@`, tab or carriage return would start a formula there, so
+/// the cell gets a leading `'` (OWASP's advice; `www/js/csv.js` does the
+/// same); then RFC 4180 quoting when it holds a comma, quote or line break.
+pub fn csv_text(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
 }
 
 /// The predictions of one image with its ground truth, as the browser
@@ -458,6 +481,27 @@ pub fn labelled_rows(images: &[ImagePredictions]) -> Result<(Vec<LabelledRow>, V
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+
+    /// Names from file names and publishers cannot become spreadsheet
+    /// formulas or break the columns, and still read back as one cell each.
+    #[test]
+    fn text_cells_are_neither_formulas_nor_column_breakers() {
+        assert_eq!(csv_text("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_text("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_text("a,b"), "\"a,b\"");
+        assert_eq!(csv_text("plain.png"), "plain.png");
+        let row = PredictionRow {
+            image: "=cmd|' /C calc'!A0,x.png".into(),
+            keypoint: 1,
+            pred: [1.0, 2.0],
+            truth: [1.0, 2.0],
+            mm_per_px: 0.1,
+        };
+        let csv = write_csv(&[(row, vec!["+g,1".into()])], &["-attr".into()]);
+        let t = PredictionTable::parse_csv("x.csv", &csv).unwrap();
+        assert_eq!(t.images, vec!["'=cmd|' /C calc'!A0,x.png".to_string()]);
+        assert_eq!(t.attr_names, vec!["'-attr".to_string()]);
+    }
 
     const HEAD: &str = "image,keypoint,x_pred,y_pred,x_true,y_true,mm_per_px,sex\n";
 

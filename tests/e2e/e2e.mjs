@@ -394,8 +394,20 @@ async function biasCompareFlow(page, { screenshot }) {
 
 // ------------------------------------------------------------- main
 
+/** The page's CSV export, as a module: formulas neutralised, numbers kept. */
+async function csvUnitChecks() {
+  // As a data: URL, because www/ is no Node package (its .js would be CommonJS).
+  const source = readFileSync(path.join(REPO, "www/js/csv.js"), "utf8");
+  const { toCsv } = await import(`data:text/javascript,${encodeURIComponent(source)}`);
+  const out = toCsv(["name", "x"], [["=HYPERLINK(\"http://x\")", -1.5], ["@SUM(A1)", 2], ["+a,b", 0], ["S", 3]]);
+  const want = 'name,x\n"\'=HYPERLINK(""http://x"")",-1.5\n\'@SUM(A1),2\n"\'+a,b",0\nS,3\n';
+  check(out === want, `CSV export: ${JSON.stringify(out)} ≠ ${JSON.stringify(want)}`);
+  log("CSV export neutralises spreadsheet formulas");
+}
+
 async function main() {
   mkdirSync(SHOTS, { recursive: true });
+  await csvUnitChecks();
   const server = await startServer({ log });
   log(`server at ${server.url}`);
   const origin = new URL(server.url).origin;

@@ -1,9 +1,14 @@
 // CSV writing for the landmark export (RFC 4180 quoting).
 
+// Text that starts with = + - @ (or a tab / carriage return) would be a
+// formula in a spreadsheet: such cells get a leading ' (OWASP), as
+// `metrics::predictions::csv_text` does on the Rust side. Landmark names come
+// from whoever published the model, file names from the user's disk.
 function cell(v) {
   if (v === null || v === undefined) return "";
   if (typeof v === "number") return Number.isFinite(v) ? String(Math.round(v * 1e4) / 1e4) : "";
-  const s = String(v);
+  let s = String(v);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
