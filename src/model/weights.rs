@@ -178,7 +178,7 @@ pub(crate) mod tests {
             "{e}"
         );
 
-        let escape = json.replace("\"w.bin\"", "\"../secret\"");
+        let escape = json.replace("\"w.bpk\"", "\"../secret\"");
         let e = load_from_parts(&escape, b"w").unwrap_err().to_string();
         assert!(e.contains("plain file name"), "{e}");
 
