@@ -8,7 +8,7 @@ pub mod files;
 pub mod headers;
 pub mod models;
 pub mod publish;
-pub mod store;
+pub use fairmark::publish::store;
 
 pub use error::{ApiError, ApiResult};
 pub use headers::{CONTENT_SECURITY_POLICY, SECURITY_HEADERS};

@@ -313,6 +313,20 @@ pub(crate) mod tests {
         }
         let (m, w) = load_dir(&dir).unwrap();
         assert_eq!((m, w), (written, weights.clone()));
+        // Publishing again swaps the whole directory: nothing of the
+        // previous version (here a stray file) survives next to the new one.
+        std::fs::write(dir.join("stray.bpk"), b"old").unwrap();
+        publish_dir(&dir, manifest(), &weights, "weights.bpk").unwrap();
+        assert!(!dir.join("stray.bpk").exists());
+        let e = publish_dir(
+            &root.path().join("bad name"),
+            manifest(),
+            &weights,
+            "weights.bpk",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("not a model name"), "{e}");
 
         let e = load_dir(&root.path().join("ceph-unt"))
             .unwrap_err()

@@ -12,8 +12,10 @@
 //! repaired by [`recover`] at the next start.
 //!
 //! Hidden directories are never listed or served. Publishes of one name are
-//! serialised by the caller (see `publish.rs`), so two never race on a swap.
-use fairmark::registry::valid_model_name;
+//! serialised by the caller (the server's per-name lock), so two never race
+//! on a swap. `fairmark publish` to a local folder and the server's `PUT`
+//! both write through [`replace_model_dir`].
+use crate::registry::valid_model_name;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -27,11 +29,8 @@ struct Cleanup(Option<PathBuf>);
 impl Drop for Cleanup {
     fn drop(&mut self) {
         if let Some(p) = self.0.take() {
-            if let Err(e) = fs::remove_dir_all(&p) {
-                if e.kind() != io::ErrorKind::NotFound {
-                    tracing::warn!(path = %p.display(), error = %e, "cannot remove");
-                }
-            }
+            // Best effort: what is left is hidden and removed by `recover`.
+            let _ = fs::remove_dir_all(&p);
         }
     }
 }
@@ -133,8 +132,8 @@ pub fn replace_model_dir(models: &Path, name: &str, files: &[(&str, &[u8])]) -> 
             cleanup.0 = None;
             true
         }
-        Err(e) => {
-            tracing::debug!(error = %e, "no atomic exchange; two renames");
+        Err(_) => {
+            // No atomic exchange here (kernel or file system): two renames.
             let suffix = tmp
                 .file_name()
                 .and_then(|n| n.to_str())
