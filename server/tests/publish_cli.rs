@@ -75,13 +75,7 @@ fn the_binary_prints_its_port_and_stops_on_sigterm() {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
     let site = Site::new();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fairmark-server"))
-        .args(["--bind", "127.0.0.1:0", "--www"])
-        .arg(site.www())
-        .arg("--pkg")
-        .arg(site.pkg())
-        .arg("--models")
-        .arg(site.models())
+    let mut child = server_command(&site)
         .env_remove("FAIRMARK_TOKEN")
         .env_remove("RUST_LOG")
         .stdout(Stdio::piped())
@@ -127,18 +121,24 @@ fn the_binary_prints_its_port_and_stops_on_sigterm() {
     );
 }
 
+/// The server binary on `site`'s folders, on a free loopback port.
+fn server_command(site: &Site) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_fairmark-server"));
+    c.args(["--bind", "127.0.0.1:0", "--www"])
+        .arg(site.www())
+        .arg("--pkg")
+        .arg(site.pkg())
+        .arg("--models")
+        .arg(site.models());
+    c
+}
+
 /// A token too short to resist guessing stops the server at start, with the
 /// reason; it is not merely a warning in a log nobody reads.
 #[test]
 fn a_short_token_is_refused_at_start() {
     let site = Site::new();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fairmark-server"))
-        .args(["--bind", "127.0.0.1:0", "--www"])
-        .arg(site.www())
-        .arg("--pkg")
-        .arg(site.pkg())
-        .arg("--models")
-        .arg(site.models())
+    let out = server_command(&site)
         .env("FAIRMARK_TOKEN", "short-secret")
         .output()
         .unwrap();
