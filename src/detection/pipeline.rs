@@ -129,6 +129,21 @@ impl Landmarker {
         let (w, h) = spec.config.detector.input_wh();
         let lb =
             Letterbox::new(width, height, w, h).map_err(|e| DetectError::Image(e.to_string()))?;
+        // The refinement stage cuts its patches from the full-resolution grey
+        // image, which the CPU letterbox also starts from: convert it once.
+        let grey;
+        let pixels = match pixels {
+            Pixels::Bytes {
+                data,
+                width,
+                height,
+            } if spec.config.detector.refine.is_some() && runtime.gpu_letterbox.is_none() => {
+                grey = grey_from_bytes(data, width, height)
+                    .map_err(|e| DetectError::Image(e.to_string()))?;
+                Pixels::Grey(&grey)
+            }
+            other => other,
+        };
         let (input, preprocess) =
             preprocess(&pixels, &lb, runtime.gpu_letterbox.as_deref()).await?;
         let t1 = Instant::now();

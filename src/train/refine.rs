@@ -20,7 +20,7 @@ use crate::data::GreyImage;
 use crate::model::{Detector, DetectorConfig};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Normal};
+use rand_distr::{Distribution, StandardNormal};
 
 pub struct RefineBatchData {
     /// `[N, P·P]` patches and targets, row-major.
@@ -45,7 +45,6 @@ pub fn make_batch(
     };
     let k = detector.n_landmarks;
     let p = stage.patch_size;
-    let unit_normal = Normal::new(0.0, 1.0).expect("unit normal");
     let mut out = RefineBatchData {
         patches: Vec::with_capacity(chunk.len() * p * p),
         targets: Vec::with_capacity(chunk.len() * p * p),
@@ -64,7 +63,10 @@ pub fn make_batch(
         // target is always there to be found.
         let limit = 0.4 * p as f64 * step;
         let sd = train.offset_sd / item.letterbox.scale;
-        let mut offset = || (unit_normal.sample(rng) * sd).clamp(-limit, limit);
+        let mut offset = || {
+            let z: f64 = StandardNormal.sample(rng);
+            (z * sd).clamp(-limit, limit)
+        };
         let centre = [truth[0] + offset(), truth[1] + offset()];
         let frame =
             PatchFrame::rotated(centre, step * draw.scale, p, draw.rotation_deg.to_radians());
