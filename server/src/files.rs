@@ -12,7 +12,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use fairmark::model::weights::sha256_hex;
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -101,9 +101,9 @@ pub fn percent_encode(segment: &str) -> String {
 
 /// The file under `root` that the URL path `rest` (what follows the mount
 /// point, still percent-encoded) names. Every segment is decoded and must be
-/// a plain name: `..`, `\`, NUL and encoded slashes are refused (400), hidden
-/// names (a leading `.`: temporary publish directories, dot files) are not
-/// found (404).
+/// a plain name: `..`, `\`, `:`, NUL, encoded slashes and Windows device
+/// names are refused (400), hidden names (a leading `.`: temporary publish
+/// directories, dot files) are not found (404).
 pub fn resolve(root: &Path, rest: &str) -> ApiResult<PathBuf> {
     let mut path = root.to_path_buf();
     for raw in rest.split('/') {
@@ -113,9 +113,12 @@ pub fn resolve(root: &Path, rest: &str) -> ApiResult<PathBuf> {
         let decoded = percent_decode(raw)
             .and_then(|b| String::from_utf8(b).ok())
             .ok_or_else(|| ApiError::bad_request(format!("bad escape in path segment {raw:?}")))?;
+        // `:` and device names: on Windows `C:x` would leave the root for
+        // drive C and `NUL` would open a device.
         if decoded == ".."
-            || decoded.contains(['/', '\\', '\0'])
+            || decoded.contains(['/', '\\', '\0', ':'])
             || Path::new(&decoded).is_absolute()
+            || fairmark::registry::windows_device_name(&decoded)
         {
             return Err(ApiError::bad_request(format!(
                 "path segment {decoded:?} is not a plain file name"
@@ -127,6 +130,61 @@ pub fn resolve(root: &Path, rest: &str) -> ApiResult<PathBuf> {
         path.push(decoded);
     }
     Ok(path)
+}
+
+/// Whether `path`, below `root`, goes through a symbolic link: any of its
+/// components under `root` (the root itself may be a link, the operator's
+/// choice). Such files are not served: a link in a served folder, put there
+/// by mistake or shipped in a copied model folder, must not expose files
+/// from elsewhere. A component that does not exist ends the walk (`false`):
+/// opening the path then finds nothing either.
+pub fn through_symlink(root: &Path, path: &Path) -> std::io::Result<bool> {
+    let Ok(rest) = path.strip_prefix(root) else {
+        return Ok(true);
+    };
+    let mut at = root.to_path_buf();
+    for part in rest.components() {
+        at.push(part);
+        match std::fs::symlink_metadata(&at) {
+            Ok(meta) if meta.file_type().is_symlink() => return Ok(true),
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Ok(false)
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(false)
+}
+
+/// Bytes read at a time to hash a file that is not kept in memory.
+const HASH_BUFFER: usize = 64 << 10;
+
+/// SHA-256 (lower-case hex) of everything `reader` yields, read
+/// [`HASH_BUFFER`] bytes at a time: a 4 GiB weights file costs 64 KiB of
+/// memory to hash, not 4 GiB.
+fn sha256_stream(mut reader: impl Read) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; HASH_BUFFER];
+    loop {
+        match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buffer[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 /// What makes a version of a file: a publish writes new files (new inodes)
@@ -299,7 +357,10 @@ enum Opened {
 /// Opens `path` and gets its hash and what to send: the gzip encoding when
 /// `want_gzip` (from the cache, or made now), else the bytes (small files) or
 /// the open file (large ones).
-fn open(path: &Path, cache: &FileCache, want_gzip: bool) -> std::io::Result<Opened> {
+fn open(root: &Path, path: &Path, cache: &FileCache, want_gzip: bool) -> std::io::Result<Opened> {
+    if through_symlink(root, path)? {
+        return Ok(Opened::Missing);
+    }
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e)
@@ -352,6 +413,27 @@ fn open(path: &Path, cache: &FileCache, want_gzip: bool) -> std::io::Result<Open
             if let Some(content) = ready(k) {
                 return Ok((k.hash.clone(), content));
             }
+        }
+        if !want_gzip && len > CACHED_FILE {
+            // Too large to keep: hashed from disk a buffer at a time, then
+            // sent from the start of the same open file.
+            let hash: Arc<str> = match &known {
+                Some(k) => k.hash.clone(),
+                None => {
+                    let hash: Arc<str> = sha256_stream(&file)?.into();
+                    cache.insert(
+                        key,
+                        Known {
+                            hash: hash.clone(),
+                            bytes: None,
+                            gzip: None,
+                        },
+                    );
+                    hash
+                }
+            };
+            (&file).seek(std::io::SeekFrom::Start(0))?;
+            return Ok((hash, Content::File(file)));
         }
         let bytes = match known.as_ref().and_then(|k| k.bytes.clone()) {
             Some(b) => b,
@@ -433,7 +515,8 @@ pub async fn serve(
     let want_gzip = varies && accepts_gzip(headers);
     let opened = {
         let (path, cache) = (path.clone(), cache.clone());
-        tokio::task::spawn_blocking(move || open(&path, &cache, want_gzip)).await
+        let root = root.to_path_buf();
+        tokio::task::spawn_blocking(move || open(&root, &path, &cache, want_gzip)).await
     };
     let opened = match opened {
         Ok(Ok(o)) => o,
@@ -467,8 +550,26 @@ pub async fn serve(
             return ApiError::not_found(format!("{} not found", uri.path())).into_response()
         }
     };
+    // `?v=<sha256>` names one version of the file: were another one served
+    // under it, a page could pair the manifest of one publish with the
+    // weights of the next. It gets 409 and lists the models again. Other
+    // `v` values are plain cache busters.
+    let version =
+        version_param(uri).filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()));
+    if let Some(v) = version {
+        if !v.eq_ignore_ascii_case(&hash) {
+            return ApiError::new(
+                StatusCode::CONFLICT,
+                format!(
+                    "{} has changed since it was listed (it is no longer version {v}): fetch /api/models again",
+                    uri.path()
+                ),
+            )
+            .into_response();
+        }
+    }
     let etag = format!("\"{hash}\"");
-    let cache_control = if version_param(uri) == Some(&*hash) {
+    let cache_control = if version.is_some() {
         IMMUTABLE
     } else {
         REVALIDATE
@@ -533,6 +634,74 @@ mod tests {
             let e = resolve(root, hidden).unwrap_err();
             assert_eq!(e.status, StatusCode::NOT_FOUND, "{hidden}: {e}");
         }
+    }
+
+    /// A reader that records the largest read asked of it.
+    struct Watched<R> {
+        inner: R,
+        largest: usize,
+        reads: usize,
+    }
+
+    impl<R: Read> Read for Watched<R> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.largest = self.largest.max(buf.len());
+            self.reads += 1;
+            self.inner.read(buf)
+        }
+    }
+
+    #[test]
+    fn files_are_hashed_a_buffer_at_a_time() {
+        let data: Vec<u8> = (0..HASH_BUFFER * 5 + 17).map(|i| (i * 7) as u8).collect();
+        let mut reader = Watched {
+            inner: &data[..],
+            largest: 0,
+            reads: 0,
+        };
+        assert_eq!(sha256_stream(&mut reader).unwrap(), sha256_hex(&data));
+        assert!(reader.largest <= HASH_BUFFER, "{} bytes", reader.largest);
+        assert!(reader.reads > 5, "{} reads", reader.reads);
+        assert_eq!(sha256_stream(&b""[..]).unwrap(), sha256_hex(b""));
+    }
+
+    #[test]
+    fn windows_names_are_refused_in_paths() {
+        let root = Path::new("/srv/www");
+        for bad in [
+            "C:",
+            "C%3Ax.js",
+            "a/CON",
+            "nul.js",
+            "Com1.wasm",
+            "LPT1",
+            "aux.html",
+        ] {
+            let e = resolve(root, bad).unwrap_err();
+            assert_eq!(e.status, StatusCode::BAD_REQUEST, "{bad}: {e}");
+        }
+        assert!(resolve(root, "console.js").is_ok());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symbolic_links_are_found_in_any_component() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::write(root.join("sub/a"), "a").unwrap();
+        std::fs::write(dir.path().join("outside"), "x").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("outside"), root.join("file-link")).unwrap();
+        std::os::unix::fs::symlink(root.join("sub"), root.join("dir-link")).unwrap();
+        assert!(!through_symlink(&root, &root.join("sub/a")).unwrap());
+        assert!(!through_symlink(&root, &root.join("missing/x")).unwrap());
+        assert!(through_symlink(&root, &root.join("file-link")).unwrap());
+        assert!(through_symlink(&root, &root.join("dir-link/a")).unwrap());
+        assert!(through_symlink(&root, Path::new("/etc/passwd")).unwrap());
+        // The root itself may be a link.
+        let linked_root = dir.path().join("root-link");
+        std::os::unix::fs::symlink(&root, &linked_root).unwrap();
+        assert!(!through_symlink(&linked_root, &linked_root.join("sub/a")).unwrap());
     }
 
     #[test]

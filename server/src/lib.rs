@@ -13,12 +13,13 @@ pub use fairmark::publish::store;
 pub use error::{ApiError, ApiResult};
 pub use headers::{CONTENT_SECURITY_POLICY, SECURITY_HEADERS};
 
-use axum::extract::State;
-use axum::http::{header, HeaderMap, Method, Uri};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, Method, Request, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::{Json, Router};
 use files::FileCache;
+use hyper::body::Incoming;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -32,9 +33,42 @@ use tracing::Level;
 
 /// Default `--max-body-mb`: room for weights of about 48 MB once base64-encoded.
 pub const DEFAULT_MAX_BODY_MB: u64 = 64;
-/// Longest a request may take until its response starts (a publish includes
-/// its upload); downloads stream on after that without a limit.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Connection limits and timeouts. The defaults are the CLI's; docs/SERVER.md
+/// explains each number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Open connections at most; further ones wait in the kernel's listen
+    /// queue until one closes. A connection holds at most two file
+    /// descriptors (its socket and a file over 16 MiB being streamed).
+    pub max_connections: usize,
+    /// A request's headers must arrive within this time (hyper's header read
+    /// timeout); it runs from the moment the connection waits for a request,
+    /// so it also closes keep-alive connections left idle this long.
+    pub header_timeout: Duration,
+    /// Longest silence while a request body arrives (tower-http's
+    /// `RequestBodyTimeoutLayer`): a stalled upload is answered 408 and its
+    /// connection closed.
+    pub body_timeout: Duration,
+    /// Longest a write to a client may make no progress (a client that stopped
+    /// reading a download): the connection is then closed.
+    pub write_timeout: Duration,
+    /// Longest a request may take until its response starts (408 otherwise);
+    /// a download then streams on, cut only by `write_timeout`.
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections: 500,
+            header_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(300),
+        }
+    }
+}
 
 /// Where the files are and who may publish.
 #[derive(Clone, Debug)]
@@ -49,10 +83,11 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Bearer token for publishing; `None` disables publishing.
     pub token: Option<String>,
+    pub limits: Limits,
 }
 
 impl Config {
-    /// The three directories, the default body limit and no token.
+    /// The three directories, the default body limit and limits, no token.
     pub fn new(
         www: impl Into<PathBuf>,
         pkg: impl Into<PathBuf>,
@@ -64,6 +99,7 @@ impl Config {
             models: models.into(),
             max_body_bytes: (DEFAULT_MAX_BODY_MB << 20) as usize,
             token: None,
+            limits: Limits::default(),
         }
     }
 
@@ -74,6 +110,11 @@ impl Config {
 
     pub fn with_max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body_bytes = bytes;
+        self
+    }
+
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 }
@@ -177,6 +218,7 @@ async fn www_file(
 
 /// The whole application: routes, compression, security headers, logging.
 pub fn router(config: Config) -> Router {
+    let limits = config.limits.clone();
     let state = Arc::new(AppState {
         publisher: publish::Publisher::new(config.token.as_deref()),
         config,
@@ -204,7 +246,10 @@ pub fn router(config: Config) -> Router {
         }))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            limits.body_timeout,
         ));
     Router::new()
         .route("/healthz", get(healthz))
@@ -223,11 +268,20 @@ pub fn router(config: Config) -> Router {
 
 /// Serves on `listener` until `shutdown` completes, then lets the requests in
 /// flight finish. First repairs what an interrupted publish left behind.
+///
+/// Connections are served by hyper directly rather than through
+/// `axum::serve`, which sets no timer (so hyper applies no header read
+/// timeout) and accepts connections without limit: here a semaphore permit is
+/// taken before each accept and held by the connection, hyper's
+/// `header_read_timeout` closes slow and idle connections, and the socket's
+/// writes carry a timeout ([`Limits`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt as _;
     let models = config.models.clone();
     for line in tokio::task::spawn_blocking(move || store::recover(&models))
         .await
@@ -235,10 +289,65 @@ pub async fn serve(
     {
         tracing::warn!("{line}");
     }
-    let app = router(config).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = config.limits.clone();
+    let app = router(config);
+    let connections = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = connections.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    accept_error(e).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let mut io = tokio_io_timeout::TimeoutStream::new(stream);
+        io.set_write_timeout(Some(limits.write_timeout));
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            app.clone().oneshot(request)
+        });
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(Box::pin(io)), service));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(%peer, error = %e, "connection ended");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// Accept errors are about one connection (reset before it was accepted) or
+/// about the process (out of file descriptors): the latter would repeat at
+/// once, so the server waits a moment before accepting again, as axum does.
+async fn accept_error(e: std::io::Error) {
+    use std::io::ErrorKind::*;
+    if matches!(
+        e.kind(),
+        ConnectionRefused | ConnectionAborted | ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(error = %e, "accepting a connection failed");
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -3,9 +3,10 @@
 use anyhow::{bail, Context};
 use clap::Parser;
 use fairmark::registry::TOKEN_ENV;
-use fairmark_server::{serve, shutdown_signal, Config, DEFAULT_MAX_BODY_MB};
+use fairmark_server::{serve, shutdown_signal, Config, Limits, DEFAULT_MAX_BODY_MB};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::time::Duration;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::prelude::*;
 
@@ -36,6 +37,21 @@ struct Args {
     /// environment variable). Without a token, publishing is disabled.
     #[arg(long, value_name = "PATH")]
     token_file: Option<PathBuf>,
+    /// Open connections at most; more wait until one closes.
+    #[arg(long, default_value_t = Limits::default().max_connections as u64, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    max_connections: u64,
+    /// Seconds a request's headers may take to arrive; also how long an idle
+    /// keep-alive connection is kept.
+    #[arg(long, value_name = "SECS", default_value_t = Limits::default().header_timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_timeout: u64,
+    /// Seconds an upload's body may stay silent before it is answered 408
+    /// and dropped (a stalled publish frees its place).
+    #[arg(long, value_name = "SECS", default_value_t = Limits::default().body_timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
+    body_timeout: u64,
+    /// Seconds a download may make no progress (the client stopped reading)
+    /// before its connection is closed.
+    #[arg(long, value_name = "SECS", default_value_t = Limits::default().write_timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
+    write_timeout: u64,
     /// Log filter when RUST_LOG is not set, e.g. "info" or "warn,fairmark_server=debug".
     #[arg(long, default_value = "info")]
     log: String,
@@ -114,6 +130,13 @@ fn main() -> anyhow::Result<()> {
         models: args.models,
         max_body_bytes: usize::try_from(args.max_body_mb << 20).context("--max-body-mb")?,
         token,
+        limits: Limits {
+            max_connections: usize::try_from(args.max_connections).context("--max-connections")?,
+            header_timeout: Duration::from_secs(args.header_timeout),
+            body_timeout: Duration::from_secs(args.body_timeout),
+            write_timeout: Duration::from_secs(args.write_timeout),
+            ..Limits::default()
+        },
     };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()

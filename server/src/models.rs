@@ -2,36 +2,60 @@
 //! their manifests, read from the models directory on each request (so a
 //! model written there by `fairmark publish` shows up without a restart).
 use crate::error::{ApiError, ApiResult};
-use crate::files::{percent_decode, percent_encode};
+use crate::files::{percent_decode, percent_encode, through_symlink};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{header, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use fairmark::model::manifest::{ModelManifest, MANIFEST_FILE, MODEL_CARD_FILE};
+use fairmark::model::weights::sha256_hex;
 use fairmark::registry::list_models;
 use fairmark::registry::valid_model_name;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::sync::Arc;
 
-/// The API's object for one model: its name, the full manifest and the URLs
-/// of its three files.
-pub fn model_object(name: &str, manifest: Value, weights_file: &str) -> Value {
-    json!({
+/// The API's object for one model: its name, the full manifest as written
+/// (`manifest_text`, every field in its order) and the URLs of its three
+/// files. The manifest's and the weights' URLs name their version,
+/// `?v=<sha256 of the file>`: the server answers 409 once the file there is
+/// another version, so a page that fetches both never pairs the manifest of
+/// one publish with the weights of another.
+pub fn model_object(
+    name: &str,
+    manifest_text: &str,
+    manifest: &ModelManifest,
+) -> Result<Value, String> {
+    let value: Value = serde_json::from_str(manifest_text).map_err(|e| e.to_string())?;
+    let manifest_version = sha256_hex(manifest_text.as_bytes());
+    let weights = &manifest.weights;
+    Ok(json!({
         "name": name,
-        "manifest": manifest,
-        "manifest_url": format!("/models/{name}/{MANIFEST_FILE}"),
-        "weights_url": format!("/models/{name}/{}", percent_encode(weights_file)),
+        "manifest": value,
+        "manifest_url": format!("/models/{name}/{MANIFEST_FILE}?v={manifest_version}"),
+        "weights_url": format!(
+            "/models/{name}/{}?v={}",
+            percent_encode(&weights.file),
+            weights.sha256.to_ascii_lowercase()
+        ),
         "card_url": format!("/models/{name}/{MODEL_CARD_FILE}"),
-    })
+    }))
 }
 
 /// Reads `models/<name>` as the API shows it. The manifest must parse and
 /// validate and its weights file must exist (its hash is checked when it is
-/// served: the ETag is the hash of the bytes sent).
+/// served: the ETag is the hash of the bytes sent). A model reached through
+/// a symbolic link is not one: its files would not be served.
 pub fn read_model(models: &Path, name: &str) -> Result<Value, String> {
     let path = models.join(name).join(MANIFEST_FILE);
+    let weights_of = |manifest: &ModelManifest| models.join(name).join(&manifest.weights.file);
+    let linked = |p: &Path| match through_symlink(models, p) {
+        Ok(false) => Ok(()),
+        Ok(true) => Err(format!("{} goes through a symbolic link", p.display())),
+        Err(e) => Err(format!("{}: {e}", p.display())),
+    };
+    linked(&path)?;
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let manifest = ModelManifest::from_json(&path, &text).map_err(|e| e.to_string())?;
     let weights = &manifest.weights.file;
@@ -41,13 +65,12 @@ pub fn read_model(models: &Path, name: &str) -> Result<Value, String> {
             path.display()
         ));
     }
-    let weights_path = models.join(name).join(weights);
+    let weights_path = weights_of(&manifest);
+    linked(&weights_path)?;
     if !weights_path.is_file() {
         return Err(format!("{}: weights file missing", weights_path.display()));
     }
-    // The manifest as written (every field, in its order), not as re-serialised.
-    let value: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    Ok(model_object(name, value, weights))
+    model_object(name, &text, &manifest)
 }
 
 /// Every valid model under `models`, sorted by name; hidden or invalid

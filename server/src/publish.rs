@@ -1,10 +1,11 @@
 //! `PUT /api/models/{name}`: publishing a model over HTTP.
 //!
 //! Checks, in order: publishing enabled (403), bearer token (401, compared in
-//! constant time), model name (400), body size (413), JSON shape and base64
-//! (400), manifest (400), manifest name equal to the URL's (400), weights
-//! against the manifest's size and sha256 (422). Only then is anything
-//! written, through [`crate::store::replace_model_dir`].
+//! constant time), model name (400), body size (413), a body that keeps
+//! arriving (408 after `--body-timeout` of silence), JSON shape and base64
+//! (400), manifest with its bounded model config (400), manifest name equal
+//! to the URL's (400), weights against the manifest's size and sha256 (422).
+//! Only then is anything written, through [`crate::store::replace_model_dir`].
 use crate::error::{ApiError, ApiResult};
 use crate::models::{model_object, name_from_uri};
 use crate::AppState;
@@ -26,9 +27,14 @@ use std::sync::{Arc, Mutex};
 use subtle::ConstantTimeEq;
 use tokio::sync::{OwnedMutexGuard, Semaphore};
 
-/// Publish bodies held in memory at once (each up to `--max-body-mb`, plus
-/// the decoded weights); further publishes wait.
-const CONCURRENT_UPLOADS: usize = 2;
+/// Publish bodies received at once (each up to `--max-body-mb` in memory);
+/// further publishes wait. A stalled one holds its place at most
+/// `--body-timeout` of silence, so stalled clients delay others, never block them.
+pub const RECEIVING_UPLOADS: usize = 8;
+/// Publishes checked and written at once (the decoded weights and the parsed
+/// manifest come on top of the body). Taken only once the whole body has
+/// arrived, so a client that stops sending never holds one.
+pub const CONCURRENT_UPLOADS: usize = 2;
 
 /// The JSON body of a publish.
 #[derive(Deserialize)]
@@ -44,11 +50,12 @@ pub struct PublishBody {
 }
 
 /// Publishing state: the token's hash, one lock per model name, and the
-/// upload slots.
+/// upload places.
 pub struct Publisher {
     /// SHA-256 (hex) of the token; `None`: publishing disabled.
     token_sha256: Option<String>,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    receiving: Arc<Semaphore>,
     uploads: Arc<Semaphore>,
     /// Refused tokens wait their turn here (see [`FAILED_AUTH_DELAY`]).
     failures: tokio::sync::Mutex<()>,
@@ -78,6 +85,7 @@ impl Publisher {
         Self {
             token_sha256: token.map(|t| sha256_hex(t.as_bytes())),
             locks: Mutex::default(),
+            receiving: Arc::new(Semaphore::new(RECEIVING_UPLOADS)),
             uploads: Arc::new(Semaphore::new(CONCURRENT_UPLOADS)),
             failures: tokio::sync::Mutex::new(()),
         }
@@ -179,15 +187,32 @@ fn check(name: &str, body: &[u8]) -> ApiResult<Checked> {
     })
 }
 
-/// Reads a body of at most `limit` bytes; `Err(None)` when it is larger.
-/// The rest of an oversized body is read and dropped (up to `limit` or
-/// 16 MiB more, for at most 10 s), so that the client, which is still sending,
-/// receives the 413 instead of a reset connection.
-async fn read_body(
-    body: Body,
-    limit: usize,
-    expected: Option<u64>,
-) -> Result<Vec<u8>, Option<String>> {
+/// Why a body could not be read.
+enum BodyError {
+    TooLarge,
+    /// The client went silent for `--body-timeout`.
+    Stalled,
+    Broken(String),
+}
+
+/// Whether a body error is the body timeout of the router's
+/// `RequestBodyTimeoutLayer` (wrapped by axum).
+fn is_body_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if c.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
+}
+
+/// Reads a body of at most `limit` bytes. The rest of an oversized body is
+/// read and dropped (up to `limit` or 16 MiB more, for at most 10 s), so that
+/// the client, which is still sending, receives the 413 instead of a reset
+/// connection. Every frame must come within the body timeout.
+async fn read_body(body: Body, limit: usize, expected: Option<u64>) -> Result<Vec<u8>, BodyError> {
     let mut body = body;
     let mut bytes = Vec::with_capacity(expected.map_or(0, |n| n as usize).min(limit));
     let mut over = 0usize;
@@ -198,13 +223,19 @@ async fn read_body(
         } else {
             match tokio::time::timeout_at(deadline, body.frame()).await {
                 Ok(f) => f,
-                Err(_) => return Err(None),
+                Err(_) => return Err(BodyError::TooLarge),
             }
         };
         let Some(frame) = frame else {
             break;
         };
-        let frame = frame.map_err(|e| Some(e.to_string()))?;
+        let frame = frame.map_err(|e| {
+            if is_body_timeout(&e) {
+                BodyError::Stalled
+            } else {
+                BodyError::Broken(e.to_string())
+            }
+        })?;
         let Ok(data) = frame.into_data() else {
             continue; // trailers
         };
@@ -219,7 +250,7 @@ async fn read_body(
         }
     }
     if over > 0 {
-        Err(None)
+        Err(BodyError::TooLarge)
     } else {
         Ok(bytes)
     }
@@ -260,17 +291,40 @@ pub async fn put(State(state): State<Arc<AppState>>, request: Request) -> ApiRes
         return Err(too_large());
     }
 
+    let shutting_down = |_| ApiError::internal("the server is shutting down");
+    let receiving = publisher
+        .receiving
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(shutting_down)?;
+    let bytes = match read_body(request.into_body(), limit, declared).await {
+        Ok(b) => b,
+        Err(BodyError::TooLarge) => return Err(too_large()),
+        Err(BodyError::Stalled) => {
+            let timeout = state.config.limits.body_timeout;
+            tracing::warn!(%peer, model = %name, "publish dropped: the body stopped arriving for {timeout:?}");
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the body stopped arriving for {} s (--body-timeout): nothing was published",
+                    timeout.as_secs_f64()
+                ),
+            ));
+        }
+        Err(BodyError::Broken(e)) => {
+            return Err(ApiError::bad_request(format!("cannot read the body: {e}")))
+        }
+    };
+    // The received body keeps its place until a check slot is free, so no
+    // more than RECEIVING_UPLOADS bodies are ever in memory.
     let _upload = publisher
         .uploads
         .clone()
         .acquire_owned()
         .await
-        .map_err(|_| ApiError::internal("the server is shutting down"))?;
-    let bytes = match read_body(request.into_body(), limit, declared).await {
-        Ok(b) => b,
-        Err(None) => return Err(too_large()),
-        Err(Some(e)) => return Err(ApiError::bad_request(format!("cannot read the body: {e}"))),
-    };
+        .map_err(shutting_down)?;
+    drop(receiving);
 
     let checked = {
         let name = name.clone();
@@ -280,13 +334,17 @@ pub async fn put(State(state): State<Arc<AppState>>, request: Request) -> ApiRes
     };
 
     // The manifest exactly as `fairmark publish` writes it.
-    let manifest_json = checked.manifest.to_json();
-    let weights_file = checked.manifest.weights.file.clone();
+    let Checked {
+        manifest,
+        weights,
+        card,
+    } = checked;
+    let manifest_json = manifest.to_json();
+    let weights_file = manifest.weights.file.clone();
     let guard = publisher.lock(&name).await;
     let written = {
         let (models, name) = (state.config.models.clone(), name.clone());
         let (manifest_json, weights_file) = (manifest_json.clone(), weights_file.clone());
-        let Checked { weights, card, .. } = checked;
         // The lock moves into the task: were this request dropped (the client
         // gone), the write would still finish before the next one starts.
         tokio::task::spawn_blocking(move || {
@@ -315,9 +373,8 @@ pub async fn put(State(state): State<Arc<AppState>>, request: Request) -> ApiRes
         Err(e) => return Err(ApiError::internal(format!("writing the model failed: {e}"))),
     };
     tracing::info!(model = %name, %peer, created, "published model");
-    let manifest = serde_json::from_str(&manifest_json)
+    let model = model_object(&name, &manifest_json, &manifest)
         .map_err(|e| ApiError::internal(format!("manifest JSON: {e}")))?;
-    let model = model_object(&name, manifest, &weights_file);
     let status = if created {
         StatusCode::CREATED
     } else {

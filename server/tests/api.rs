@@ -32,8 +32,17 @@ fn publish_list_download_round_trip() {
     assert_eq!(r.header("location"), Some("/api/models/ceph-a"));
     let model = r.json();
     assert_eq!(model["name"], "ceph-a");
-    assert_eq!(model["weights_url"], "/models/ceph-a/weights.bpk");
-    assert_eq!(model["manifest_url"], "/models/ceph-a/manifest.json");
+    // The URLs name the versions published: the manifest's and the weights' sha256.
+    let manifest_sha =
+        sha256_hex(&std::fs::read(site.models().join("ceph-a/manifest.json")).unwrap());
+    assert_eq!(
+        model["weights_url"],
+        format!("/models/ceph-a/weights.bpk?v={}", sha256_hex(&w1))
+    );
+    assert_eq!(
+        model["manifest_url"],
+        format!("/models/ceph-a/manifest.json?v={manifest_sha}")
+    );
     assert_eq!(model["card_url"], "/models/ceph-a/MODEL_CARD.md");
     assert_eq!(model["manifest"]["weights"]["sha256"], sha256_hex(&w1));
     let (on_disk, w) = load_dir(&site.models().join("ceph-a")).unwrap();
@@ -198,4 +207,74 @@ fn invalid_and_hidden_directories_are_not_listed() {
         sha256_hex(&dl.body),
         on_disk["weights"]["sha256"].as_str().unwrap()
     );
+}
+
+#[test]
+fn versioned_urls_never_pair_two_publishes() {
+    let site = Site::new();
+    let server = site.start();
+    let url = server.url();
+    let a = agent();
+    let publish = |w: &[u8]| {
+        let r = put(
+            &a,
+            &format!("{url}/api/models/m"),
+            Some(TOKEN),
+            &body("m", w),
+        );
+        assert!(matches!(r.status, 200 | 201), "{}", r.status);
+        r.json()
+    };
+    let (w1, w2) = (weights(1, 3000), weights(2, 4000));
+    let first = publish(&w1);
+    let listed = get(&a, &format!("{url}/api/models/m"), &[]).json();
+    assert_eq!(listed, first, "the list and the publish answer agree");
+    let (manifest_url, weights_url) = (
+        first["manifest_url"].as_str().unwrap().to_string(),
+        first["weights_url"].as_str().unwrap().to_string(),
+    );
+    let dl = get(&a, &format!("{url}{weights_url}"), &[]);
+    assert_eq!((dl.status, &dl.body), (200, &w1));
+    assert_eq!(
+        dl.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    let m = get(&a, &format!("{url}{manifest_url}"), &[]);
+    assert_eq!(m.status, 200);
+    assert_eq!(m.json()["weights"]["sha256"], sha256_hex(&w1));
+
+    // Published again: the old versions are refused, not silently swapped.
+    let second = publish(&w2);
+    for old in [&manifest_url, &weights_url] {
+        let r = get(&a, &format!("{url}{old}"), &[]);
+        assert_eq!(r.status, 409, "{old}");
+        assert!(r.error().contains("/api/models"), "{}", r.error());
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+    }
+    // The new URLs give a matching pair.
+    let m = get(
+        &a,
+        &format!("{url}{}", second["manifest_url"].as_str().unwrap()),
+        &[],
+    )
+    .json();
+    let w = get(
+        &a,
+        &format!("{url}{}", second["weights_url"].as_str().unwrap()),
+        &[],
+    );
+    assert_eq!(w.body, w2);
+    assert_eq!(m["weights"]["sha256"], sha256_hex(&w.body));
+    // Unversioned URLs and other `v` values (cache busters) still serve the current file.
+    for plain in ["/models/m/weights.bpk", "/models/m/weights.bpk?v=1"] {
+        let r = get(&a, &format!("{url}{plain}"), &[]);
+        assert_eq!((r.status, &r.body), (200, &w2), "{plain}");
+        assert_eq!(r.header("cache-control"), Some("no-cache"));
+    }
+    // The tag compares without regard to case (a manifest may hold upper-case hex).
+    let upper = format!(
+        "{url}/models/m/weights.bpk?v={}",
+        sha256_hex(&w2).to_uppercase()
+    );
+    assert_eq!(get(&a, &upper, &[]).status, 200);
 }

@@ -282,3 +282,284 @@ fn publishing_is_disabled_without_a_token() {
     let r = a.delete(&format!("{url}/api/models/m")).call().unwrap();
     assert_eq!(r.status().as_u16(), 405);
 }
+
+/// A publish whose model config would make every browser that selects the
+/// model trap or allocate gigabytes is refused before anything is written.
+#[test]
+fn hostile_model_configs_are_refused() {
+    let site = Site::new();
+    let server = site.start();
+    let url = server.url();
+    let a = agent();
+    let good = weights(3, 2000);
+    assert_eq!(
+        put(
+            &a,
+            &format!("{url}/api/models/m"),
+            Some(TOKEN),
+            &body("m", &good)
+        )
+        .status,
+        201
+    );
+    let files_before: Vec<Vec<u8>> = ["weights.bpk", "manifest.json", "MODEL_CARD.md"]
+        .iter()
+        .map(|f| std::fs::read(site.models().join("m").join(f)).unwrap())
+        .collect();
+    let list_before = get(&a, &format!("{url}/api/models"), &[]).body;
+
+    let w = weights(4, 2000);
+    let valid: serde_json::Value = serde_json::from_slice(&body("m", &w)).unwrap();
+    let with = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = valid.clone();
+        f(&mut v);
+        v.to_string().into_bytes()
+    };
+    // Sets one field of the detector config, e.g. "/backbone/depth".
+    let set = |field: &str, value: serde_json::Value| {
+        let mut v = valid.clone();
+        let pointer = format!("/manifest/config/detector{field}");
+        *v.pointer_mut(&pointer)
+            .unwrap_or_else(|| panic!("{pointer}")) = value;
+        v.to_string().into_bytes()
+    };
+    let huge_input = with(&|v| {
+        v["manifest"]["config"]["detector"]["input_size"] = serde_json::json!([100_000, 100_000]);
+        v["manifest"]["input_size"] = serde_json::json!([100_000, 100_000]);
+    });
+    let wide_and_big = with(&|v| {
+        v["manifest"]["config"]["detector"]["input_size"] = serde_json::json!([4096, 4096]);
+        v["manifest"]["input_size"] = serde_json::json!([4096, 4096]);
+    });
+    let refine = |patch: u64, width: u64| {
+        with(&|v| {
+            v["manifest"]["config"]["detector"]["refine"] = serde_json::json!({
+                "patch_size": patch,
+                "zoom": 2,
+                "backbone": {"in_channels": 1, "base_width": width, "depth": 2}
+            })
+        })
+    };
+    let text = String::from_utf8(body("m", &w)).unwrap();
+    assert!(text.starts_with("{\"manifest\":{"), "{}", &text[..40]);
+    let nan = text.replacen("{\"manifest\":{", "{\"manifest\":{\"mm_per_px\":NaN,", 1);
+    let infinite = text.replacen("{\"manifest\":{", "{\"manifest\":{\"mm_per_px\":1e999,", 1);
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (
+            set("/backbone/base_width", (1u64 << 20).into()),
+            "backbone.base_width is 1048576",
+        ),
+        (
+            set("/backbone/base_width", 0.into()),
+            "backbone.base_width is 0",
+        ),
+        (set("/backbone/depth", 40.into()), "backbone.depth is 40"),
+        (set("/backbone/depth", 0.into()), "backbone.depth is 0"),
+        (set("/backbone/in_channels", 3.into()), "in_channels is 3"),
+        (set("/n_landmarks", 100_000.into()), "n_landmarks is 100000"),
+        (set("/n_heads", 0.into()), "n_heads is 0"),
+        (
+            set("/groups_per_attribute", serde_json::json!(vec![2; 64])),
+            "number of attributes",
+        ),
+        (huge_input, "input width is 100000"),
+        (wide_and_big, "activation values"),
+        (refine(100_000, 8), "refine.patch_size is 100000"),
+        // Each bound passes, but ten 512² patches at 64 channels do not.
+        (refine(512, 64), "activation values"),
+        (
+            set("/backbone/depth", serde_json::json!(1e30)),
+            "invalid manifest",
+        ),
+        (
+            set("/backbone/depth", serde_json::json!(-1)),
+            "invalid manifest",
+        ),
+        (
+            with(&|v| v["manifest"]["mm_per_px"] = serde_json::json!(-1.0)),
+            "mm_per_px must be > 0",
+        ),
+        (nan.into_bytes(), "malformed body"),
+        (infinite.into_bytes(), "malformed body"),
+    ];
+    for (b, expect) in cases {
+        let r = put(&a, &format!("{url}/api/models/m"), Some(TOKEN), &b);
+        assert_eq!(
+            r.status,
+            400,
+            "{expect}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert!(r.error().contains(expect), "{expect}: {}", r.error());
+    }
+
+    // Nothing changed: the files, the list, no leftovers.
+    let files_after: Vec<Vec<u8>> = ["weights.bpk", "manifest.json", "MODEL_CARD.md"]
+        .iter()
+        .map(|f| std::fs::read(site.models().join("m").join(f)).unwrap())
+        .collect();
+    assert!(files_after == files_before, "the published model changed");
+    assert_eq!(get(&a, &format!("{url}/api/models"), &[]).body, list_before);
+    assert_eq!(entries(&site.models()), ["m"]);
+}
+
+/// Names that Windows reads as a drive or a device are refused on publish,
+/// for the model and for its weights file.
+#[test]
+fn windows_drive_and_device_names_are_refused() {
+    let site = Site::new();
+    let server = site.start();
+    let url = server.url();
+    let a = agent();
+    for name in [
+        "CON", "nul", "Com1", "LPT1", "aux", "PRN", "C%3A", "C%3Ax", "a%5Cb",
+    ] {
+        let r = put(
+            &a,
+            &format!("{url}/api/models/{name}"),
+            Some(TOKEN),
+            &body("x", &weights(1, 10)),
+        );
+        assert_eq!(
+            r.status,
+            400,
+            "{name}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert!(
+            r.error().contains("is not allowed"),
+            "{name}: {}",
+            r.error()
+        );
+    }
+    let w = weights(2, 100);
+    for file in [
+        "CON.bpk",
+        "nul.bpk",
+        "com1.bpk",
+        "LPT1.weights.bpk",
+        "Aux .bpk",
+        "C:w.bpk",
+        "c:\\w.bpk",
+        "a\\b.bpk",
+    ] {
+        let mut m = manifest_for("m", &w);
+        m.weights.file = file.to_string();
+        let r = put(
+            &a,
+            &format!("{url}/api/models/m"),
+            Some(TOKEN),
+            &body_with(&m, &w),
+        );
+        assert_eq!(
+            r.status,
+            400,
+            "{file}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert!(
+            r.error().contains("weights file name"),
+            "{file}: {}",
+            r.error()
+        );
+    }
+    // Served paths too: a drive or a device segment is never opened.
+    for path in [
+        "/C%3A/x",
+        "/pkg/C%3Ax.wasm",
+        "/NUL",
+        "/con.js",
+        "/models/COM1/manifest.json",
+    ] {
+        let r = get(&a, &format!("{url}{path}"), &[]);
+        assert_eq!(r.status, 400, "{path}");
+    }
+    assert_eq!(entries(&site.models()), Vec::<String>::new());
+}
+
+/// Symbolic links inside the served folders are not followed: files,
+/// folders and model folders reached through one are not found.
+#[cfg(unix)]
+#[test]
+fn symbolic_links_in_served_folders_are_not_followed() {
+    use std::os::unix::fs::symlink;
+    let site = Site::new();
+    site.add_committed("ceph-unet-phantom");
+    let secret = site.dir.path().join("secret.txt");
+    std::fs::write(&secret, "outside the served folders").unwrap();
+    let outside_dir = site.dir.path().join("elsewhere");
+    std::fs::create_dir_all(&outside_dir).unwrap();
+    std::fs::write(outside_dir.join("page.html"), "elsewhere").unwrap();
+    symlink(&secret, site.www().join("secret.txt")).unwrap();
+    symlink(&outside_dir, site.www().join("linked")).unwrap();
+    symlink(&secret, site.pkg().join("x2.js")).unwrap();
+    symlink(&outside_dir, site.pkg().join("linked")).unwrap();
+    // A whole model folder, and single files of another, through links.
+    symlink(
+        site.models().join("ceph-unet-phantom"),
+        site.models().join("alias"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(site.models().join("half")).unwrap();
+    for f in ["manifest.json", "weights.bpk"] {
+        let from = site.models().join("ceph-unet-phantom").join(f);
+        symlink(&from, site.models().join("half").join(f)).unwrap();
+    }
+    // A link to the page inside www is refused too: links are not followed at all.
+    symlink(site.www().join("index.html"), site.www().join("home.html")).unwrap();
+
+    let server = site.start();
+    let url = server.url();
+    let a = agent();
+    for path in [
+        "/secret.txt",
+        "/linked/page.html",
+        "/linked/",
+        "/linked",
+        "/home.html",
+        "/pkg/x2.js",
+        "/pkg/linked/page.html",
+        "/models/alias/manifest.json",
+        "/models/alias/weights.bpk",
+        "/models/half/manifest.json",
+        "/models/half/weights.bpk",
+    ] {
+        let r = get(&a, &format!("{url}{path}"), &[]);
+        assert_eq!(
+            r.status,
+            404,
+            "{path}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert!(
+            !String::from_utf8_lossy(&r.body).contains("outside"),
+            "{path}"
+        );
+    }
+    // Neither is listed; the real model still is, and real files are served.
+    let list = get(&a, &format!("{url}/api/models"), &[]).json();
+    let names: Vec<&str> = list["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["ceph-unet-phantom"]);
+    for name in ["alias", "half"] {
+        assert_eq!(
+            get(&a, &format!("{url}/api/models/{name}"), &[]).status,
+            404,
+            "{name}"
+        );
+    }
+    assert_eq!(get(&a, &format!("{url}/index.html"), &[]).status, 200);
+    assert_eq!(
+        get(
+            &a,
+            &format!("{url}/models/ceph-unet-phantom/weights.bpk"),
+            &[]
+        )
+        .status,
+        200
+    );
+}
