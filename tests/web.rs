@@ -8,7 +8,9 @@
 //! --release -- -p fairmark --test web`); scripts/test.sh does it.
 #![cfg(all(feature = "model", target_arch = "wasm32"))]
 
-use fairmark::web::{audit, measure, predictions_csv, relocate, render_phantom, Model};
+use fairmark::web::{
+    audit, check_order, measure, predictions_csv, relocate, render_phantom, Model,
+};
 use js_sys::{Reflect, Uint8Array};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -191,8 +193,21 @@ async fn relocation_recomputes_in_rust() {
     assert!(message(e.err().unwrap()).contains("1 points given for 10 landmarks"));
     let e = relocate(JsValue::from(3), json_to_js("[]"), JsValue::NULL);
     assert!(message(e.err().unwrap()).contains("detection"));
-    let e = relocate(js_det, json_to_js(r#""x""#), JsValue::NULL);
+    let e = relocate(js_det.clone(), json_to_js(r#""x""#), JsValue::NULL);
     assert!(message(e.err().unwrap()).contains("points"));
+    // Every landmark has the model's uncertainty, and the check order puts
+    // the largest radius first, as natively.
+    let radius = |i: usize| {
+        det["landmarks"][i]["uncertainty"]["radius_px"]
+            .as_f64()
+            .unwrap()
+    };
+    let order = check_order(js_det).unwrap();
+    assert_eq!(order.len(), 10);
+    assert!(order
+        .windows(2)
+        .all(|w| radius(w[0] as usize) >= radius(w[1] as usize)));
+    assert!(check_order(JsValue::from(3)).is_err());
 }
 
 /// Each hostile manifest field throws a JS Error naming it; none traps or
@@ -291,4 +306,140 @@ async fn bad_input_throws_clear_errors() {
     assert!(message(e.err().unwrap()).contains("10 landmarks"));
     let e = render_phantom("knee".into(), 0.into(), JsValue::UNDEFINED);
     assert!(message(e.err().unwrap()).contains("expected \"ceph\" or \"hand\""));
+}
+
+#[path = "hostile/corpus.rs"]
+mod corpus;
+
+/// One corpus entry through the browser API: its result as text, or the
+/// message of the JS Error it threw.
+async fn run_hostile(entry: &corpus::Entry, model: &Model) -> Result<String, String> {
+    use corpus::{Input, Pixels};
+    let text = |v: Result<JsValue, JsError>| -> Result<String, String> {
+        let v = v.map_err(message)?;
+        Ok(v.as_string().unwrap_or_else(|| {
+            js_sys::JSON::stringify(&v)
+                .ok()
+                .and_then(|s| s.as_string())
+                .unwrap_or_default()
+        }))
+    };
+    match &entry.input {
+        Input::Audit { csv, options } => text(audit(csv.text().into(), json_to_js(options))),
+        // The page decodes files with the browser's own decoder; the core's
+        // decoder still runs in wasm (32-bit sizes) and must refuse alike.
+        Input::Image(data) => fairmark::data::formats::image_io::decode_image_named(
+            &data.bytes(),
+            std::path::Path::new("hostile.png"),
+            fairmark::data::formats::image_io::DEFAULT_MAX_PIXELS,
+        )
+        .map(|g| format!("{}x{}", g.width, g.height))
+        .map_err(|e| e.to_string()),
+        Input::Model { manifest, weights } => {
+            let (manifest, weights) = corpus::model_parts(manifest, weights);
+            Model::load(
+                Uint8Array::from(weights.as_slice()).into(),
+                manifest.into(),
+                "cpu".into(),
+            )
+            .await
+            .map(|m| m.method())
+            .map_err(message)
+        }
+        Input::Detect {
+            pixels,
+            width,
+            height,
+            options,
+        } => {
+            let pixels: JsValue = match pixels {
+                Pixels::Zeros(n) => Uint8Array::new_with_length(*n as u32).into(),
+                Pixels::Json(j) => json_to_js(j),
+            };
+            text(
+                model
+                    .detect(
+                        pixels,
+                        json_to_js(width),
+                        json_to_js(height),
+                        json_to_js(options),
+                    )
+                    .await,
+            )
+        }
+        Input::Relocate {
+            edit,
+            points,
+            mm_per_px,
+        } => text(relocate(
+            json_to_js(&corpus::detection(edit)),
+            json_to_js(points),
+            json_to_js(mm_per_px),
+        )),
+        Input::Measure {
+            anatomy,
+            points,
+            mm_per_px,
+        } => text(measure(
+            (*anatomy).into(),
+            json_to_js(points),
+            json_to_js(mm_per_px),
+        )),
+        Input::PredictionsCsv(data) => predictions_csv(json_to_js(&data.text())).map_err(message),
+        Input::RenderPhantom {
+            anatomy,
+            index,
+            options,
+        } => render_phantom((*anatomy).into(), json_to_js(index), json_to_js(options))
+            .map(|_| "rendered".to_string())
+            .map_err(message),
+        Input::AuditChart(report) => {
+            fairmark::web::audit_chart_svg(json_to_js(report)).map_err(message)
+        }
+        Input::ImageFileOfLen(_) | Input::ModelDir(_) => {
+            panic!("{}: native only, mark it Native", entry.name)
+        }
+    }
+}
+
+/// The hostile corpus of `tests/hostile.rs`, through the browser API: every
+/// entry throws a JS Error with its phrase (or gives its output), none traps
+/// (a trap ends the test: the last "hostile:" line logged names the entry),
+/// each within a few seconds, and wasm memory stays under 1 GiB.
+#[wasm_bindgen_test]
+async fn every_hostile_input_throws_a_clear_error() {
+    use wasm_bindgen::JsCast;
+    assert!(corpus::ENTRIES.len() >= 40);
+    let model = load("cpu").await;
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for entry in corpus::ENTRIES
+        .iter()
+        .filter(|e| e.target != corpus::Target::Native)
+    {
+        ran += 1;
+        console_log!("hostile: {}", entry.name);
+        let t0 = js_sys::Date::now();
+        let got = run_hostile(entry, &model).await;
+        let seconds = (js_sys::Date::now() - t0) / 1000.0;
+        if let Err(why) = corpus::check(entry, got) {
+            failures.push(why);
+        }
+        if seconds > 5.0 {
+            failures.push(format!("{}: took {seconds:.1} s", entry.name));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {ran} entries failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+    let bytes = memory
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length();
+    assert!(bytes < 1 << 30, "wasm memory grew to {} MiB", bytes >> 20);
+    console_log!("{ran} hostile inputs refused in the browser");
 }

@@ -8,6 +8,19 @@ use super::PredictionTable;
 use crate::data::Anatomy;
 use serde::{Deserialize, Serialize};
 
+/// Most bootstrap and permutation rounds an audit runs. 10,000 rounds already
+/// resolve p-values to 1e-4; each round revisits every image and keypoint, so
+/// a larger number would only make the audit (and a browser tab) hang.
+pub const MAX_ROUNDS: usize = 100_000;
+
+/// Most attributes one audit compares. Each runs its own bootstrap and
+/// permutation tests and enlarges the Holm family; a file with thousands of
+/// columns audited whole is an identifier table, not demographics.
+pub const MAX_AUDIT_ATTRIBUTES: usize = 64;
+
+/// Most SDR radii of one report (the conventions use four).
+pub const MAX_THRESHOLDS: usize = 100;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuditOptions {
@@ -89,6 +102,33 @@ impl AuditOptions {
         if self.rounds == 0 {
             return Err(MetricsError::Invalid("rounds must be at least 1".into()));
         }
+        if self.rounds > MAX_ROUNDS {
+            return Err(MetricsError::Invalid(format!(
+                "rounds {} is more than the limit of {MAX_ROUNDS}",
+                self.rounds
+            )));
+        }
+        if thresholds_mm.len() > MAX_THRESHOLDS {
+            return Err(MetricsError::Invalid(format!(
+                "{} thresholds, more than the limit of {MAX_THRESHOLDS}",
+                thresholds_mm.len()
+            )));
+        }
+        let audited = if self.attributes.is_empty() {
+            table.attr_names.len()
+        } else {
+            self.attributes.len()
+        };
+        if audited > MAX_AUDIT_ATTRIBUTES {
+            return Err(MetricsError::Invalid(format!(
+                "{audited} attributes to audit, more than the limit of {MAX_AUDIT_ATTRIBUTES}; name the ones to audit{}",
+                if self.attributes.is_empty() {
+                    " (every column besides the required ones is an attribute)"
+                } else {
+                    ""
+                }
+            )));
+        }
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
             return Err(MetricsError::Invalid(format!(
                 "alpha must be in (0, 1), got {}",
@@ -162,6 +202,66 @@ mod tests {
             ..Default::default()
         })
         .contains("rounds"));
+    }
+
+    #[test]
+    fn rounds_thresholds_and_attributes_are_bounded() {
+        let t = table(3);
+        let run = |o: AuditOptions| o.config(&t).map(|_| ()).map_err(|e| e.to_string());
+        assert!(run(AuditOptions {
+            rounds: MAX_ROUNDS,
+            ..Default::default()
+        })
+        .is_ok());
+        assert_eq!(
+            run(AuditOptions {
+                rounds: MAX_ROUNDS + 1,
+                ..Default::default()
+            })
+            .unwrap_err(),
+            "rounds 100001 is more than the limit of 100000"
+        );
+        let e = run(AuditOptions {
+            thresholds_mm: vec![1.0; MAX_THRESHOLDS + 1],
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert_eq!(e, "101 thresholds, more than the limit of 100");
+        let e = run(AuditOptions {
+            attributes: vec!["sex".into(); MAX_AUDIT_ATTRIBUTES + 1],
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(
+            e.starts_with("65 attributes to audit, more than the limit of 64"),
+            "{e}"
+        );
+
+        // Every extra column is an attribute: a wide file audited whole is refused.
+        let head: String = (0..=MAX_AUDIT_ATTRIBUTES)
+            .map(|i| format!(",a{i}"))
+            .collect();
+        let cells: String = (0..=MAX_AUDIT_ATTRIBUTES).map(|_| ",x").collect();
+        let wide = PredictionTable::parse_csv(
+            "w",
+            &format!("image,keypoint,x_pred,y_pred,x_true,y_true,mm_per_px{head}\nim,1,0,0,0,0,1{cells}\n"),
+        )
+        .unwrap();
+        let e = AuditOptions::default()
+            .config(&wide)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("65 attributes") && e.contains("every column"),
+            "{e}"
+        );
+        // Naming a few of them is fine.
+        assert!(AuditOptions {
+            attributes: vec!["a0".into(), "a64".into()],
+            ..Default::default()
+        }
+        .config(&wide)
+        .is_ok());
     }
 
     #[test]

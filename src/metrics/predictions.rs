@@ -7,6 +7,17 @@
 use super::error::{MetricsError, Result};
 use std::collections::{BTreeMap, HashMap};
 
+/// Most keypoints a predictions table may number: the anatomies here have 10
+/// to 37 and dense face or spine sets a few hundred, so a larger number is a
+/// typo or a hostile file (it would size every image's row of errors).
+pub const MAX_KEYPOINTS: usize = 1000;
+
+/// Most images a predictions table may hold. Public landmark sets have at most
+/// tens of thousands of radiographs; every bootstrap and permutation round of
+/// the audit visits each image, so far more than that would run for hours
+/// rather than fail.
+pub const MAX_IMAGES: usize = 1_000_000;
+
 pub const REQUIRED_COLUMNS: [&str; 7] = [
     "image",
     "keypoint",
@@ -118,7 +129,23 @@ impl PredictionTable {
         if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
             return Err(err(None, "empty file: expected a header and rows".into()));
         }
-        let col = |name: &str| headers.iter().position(|h| h == name);
+        // One index of the header: a file may have very many columns, and
+        // each name must be found once, not searched for per column. A name
+        // given twice would leave it unclear which column is meant.
+        let mut column: HashMap<&str, usize> = HashMap::with_capacity(headers.len());
+        for (i, h) in headers.iter().enumerate() {
+            if let Some(first) = column.insert(h, i) {
+                return Err(err(
+                    Some(1),
+                    format!(
+                        "column {h:?} appears twice (columns {} and {})",
+                        first + 1,
+                        i + 1
+                    ),
+                ));
+            }
+        }
+        let col = |name: &str| column.get(name).copied();
         let missing: Vec<&str> = REQUIRED_COLUMNS
             .iter()
             .copied()
@@ -135,7 +162,11 @@ impl PredictionTable {
             ));
         }
         let idx: Vec<usize> = REQUIRED_COLUMNS.iter().filter_map(|c| col(c)).collect();
-        let attr_cols: Vec<usize> = (0..headers.len()).filter(|c| !idx.contains(c)).collect();
+        let mut is_required = vec![false; headers.len()];
+        for &c in &idx {
+            is_required[c] = true;
+        }
+        let attr_cols: Vec<usize> = (0..headers.len()).filter(|&c| !is_required[c]).collect();
         let attr_names: Vec<String> = attr_cols.iter().map(|&c| headers[c].to_string()).collect();
 
         let mut acc = Accumulator::new(source_name, attr_names);
@@ -147,12 +178,25 @@ impl PredictionTable {
             }
             let get = |c: usize| rec.get(c).unwrap_or("");
             let kp_text = get(idx[1]);
-            let keypoint: usize = kp_text.parse().ok().filter(|&k| k >= 1).ok_or_else(|| {
+            // Parsed as u64, not usize: on 32-bit wasm "4294967296" would
+            // otherwise read as "not an integer" instead of "too large".
+            let keypoint: u64 = kp_text.parse().ok().filter(|&k| k >= 1).ok_or_else(|| {
                 err(
                     Some(line),
                     format!("keypoint {kp_text:?} is not a 1-based integer"),
                 )
             })?;
+            // Checked again by the accumulator; here too so that the message
+            // quotes the cell as written.
+            if keypoint > MAX_KEYPOINTS as u64 {
+                return Err(err(
+                    Some(line),
+                    format!(
+                        "keypoint {kp_text} is more than the limit of {MAX_KEYPOINTS} keypoints"
+                    ),
+                ));
+            }
+            let keypoint = keypoint as usize;
             let num = |j: usize| -> Result<f64> {
                 let v = get(idx[j]);
                 v.parse().map_err(|_| {
@@ -227,6 +271,8 @@ struct Accumulator<'a> {
     images: HashMap<String, ImageAcc>,
     warnings: Vec<String>,
     max_kp: usize,
+    /// [`MAX_IMAGES`], lower in tests (a million rows is slow to make).
+    max_images: usize,
 }
 
 impl<'a> Accumulator<'a> {
@@ -238,6 +284,7 @@ impl<'a> Accumulator<'a> {
             images: HashMap::new(),
             warnings: Vec::new(),
             max_kp: 0,
+            max_images: MAX_IMAGES,
         }
     }
 
@@ -251,6 +298,11 @@ impl<'a> Accumulator<'a> {
         let keypoint = row.keypoint;
         if keypoint == 0 {
             return Err(err("keypoint 0 is not a 1-based keypoint number".into()));
+        }
+        if keypoint > MAX_KEYPOINTS {
+            return Err(err(format!(
+                "keypoint {keypoint} is more than the limit of {MAX_KEYPOINTS} keypoints"
+            )));
         }
         let values = [
             ("x_pred", row.pred[0]),
@@ -267,6 +319,18 @@ impl<'a> Accumulator<'a> {
             return Err(err(format!("mm_per_px must be > 0, got {mm}")));
         }
         let e = (row.pred[0] - row.truth[0]).hypot(row.pred[1] - row.truth[1]) * mm;
+        // Finite coordinates can still be far apart enough to overflow.
+        if !e.is_finite() {
+            return Err(err(format!(
+                "the radial error of image {image}, keypoint {keypoint} is not finite (coordinates too large)"
+            )));
+        }
+        if self.order.len() >= self.max_images && !self.images.contains_key(image) {
+            return Err(err(format!(
+                "more than the limit of {} images",
+                self.max_images
+            )));
+        }
         let order = &mut self.order;
         let entry = self.images.entry(image.clone()).or_insert_with(|| {
             order.push(image.clone());
@@ -426,6 +490,13 @@ pub fn labelled_rows(images: &[ImagePredictions]) -> Result<(Vec<LabelledRow>, V
                 im.image
             )));
         }
+        if im.truth.len() > MAX_KEYPOINTS {
+            return Err(bad(format!(
+                "image {}: {} landmarks, more than the limit of {MAX_KEYPOINTS} keypoints",
+                im.image,
+                im.truth.len()
+            )));
+        }
         if im.truth.len() != im.pred.len() || im.truth.is_empty() {
             return Err(bad(format!(
                 "image {}: {} true and {} predicted landmarks",
@@ -556,6 +627,115 @@ mod tests {
         assert_eq!(err_of(""), "p.csv: empty file: expected a header and rows");
         assert_eq!(err_of(HEAD), "p.csv: no prediction rows");
         assert!(err_of(&format!("{HEAD}a,1,0,0,0,0,0.1,F,extra\n")).contains("p.csv"));
+    }
+
+    /// 100,000 attribute columns parse in linear time (the header is
+    /// indexed once, not searched per column); a name given twice is refused.
+    #[test]
+    fn many_columns_are_indexed_and_duplicates_refused() {
+        let n = 100_000;
+        let mut text = String::from("image,keypoint,x_pred,y_pred,x_true,y_true");
+        let mut row = String::from("a,1,0,0,3,4");
+        for i in 0..n {
+            text += &format!(",c{i}");
+            row += ",g";
+        }
+        // A required column last, after all the attributes.
+        text += ",mm_per_px\n";
+        row += ",0.5\n";
+        let t0 = std::time::Instant::now();
+        let t = PredictionTable::parse_csv("wide.csv", &(text + &row)).unwrap();
+        assert!(t0.elapsed().as_secs_f64() < 5.0, "{:?}", t0.elapsed());
+        assert_eq!(t.attr_names.len(), n);
+        assert_eq!(t.errors_mm, vec![2.5]);
+        assert_eq!(t.attr_index("c99999").unwrap(), n - 1);
+        let e = err_of("image,keypoint,x_pred,y_pred,x_true,y_true,mm_per_px,sex,sex\n");
+        assert_eq!(
+            e,
+            "p.csv, line 1: column \"sex\" appears twice (columns 8 and 9)"
+        );
+        assert!(
+            err_of("image,image,keypoint,x_pred,y_pred,x_true,y_true,mm_per_px\n")
+                .contains("column \"image\" appears twice")
+        );
+    }
+
+    #[test]
+    fn keypoint_numbers_are_bounded() {
+        let ok = PredictionTable::parse_csv(
+            "p.csv",
+            &format!("{HEAD}a,{MAX_KEYPOINTS},0,0,0,0,0.1,F\n"),
+        );
+        // Only keypoint 1000 is present: image a lacks 1..999, so no image is
+        // complete, but the number itself is accepted.
+        assert!(ok
+            .unwrap_err()
+            .to_string()
+            .contains("no image has all 1000"));
+        assert_eq!(
+            err_of(&format!("{HEAD}a,1001,0,0,0,0,0.1,F\n")),
+            "p.csv, line 2: keypoint 1001 is more than the limit of 1000 keypoints"
+        );
+        // Past usize: not an integer at all.
+        assert!(
+            err_of(&format!("{HEAD}a,99999999999999999999999,0,0,0,0,0.1,F\n"))
+                .contains("is not a 1-based integer")
+        );
+        let row = PredictionRow {
+            image: "a".into(),
+            keypoint: MAX_KEYPOINTS + 1,
+            pred: [0.0; 2],
+            truth: [0.0; 2],
+            mm_per_px: 0.1,
+        };
+        let e = PredictionTable::from_rows("r", &[(row, vec![])], &[]).unwrap_err();
+        assert!(e.to_string().contains("more than the limit of 1000"), "{e}");
+        let im = ImagePredictions {
+            image: "a".into(),
+            attributes: BTreeMap::new(),
+            truth: vec![[0.0; 2]; MAX_KEYPOINTS + 1],
+            pred: vec![[0.0; 2]; MAX_KEYPOINTS + 1],
+            mm_per_px: 0.1,
+        };
+        let e = labelled_rows(&[im]).unwrap_err().to_string();
+        assert!(
+            e.contains("1001 landmarks, more than the limit of 1000"),
+            "{e}"
+        );
+    }
+
+    /// The image count is bounded (tested at a lower limit: a million rows
+    /// is slow to build); rows of images already seen are still accepted.
+    #[test]
+    fn image_count_is_bounded() {
+        let mut acc = Accumulator::new("p.csv", vec![]);
+        acc.max_images = 3;
+        let row = |image: &str, keypoint| PredictionRow {
+            image: image.into(),
+            keypoint,
+            pred: [0.0; 2],
+            truth: [0.0; 2],
+            mm_per_px: 0.1,
+        };
+        for (i, name) in ["a", "b", "c"].iter().enumerate() {
+            acc.push(&row(name, 1), vec![], i + 2).unwrap();
+        }
+        acc.push(&row("a", 2), vec![], 5).unwrap();
+        let e = acc.push(&row("d", 1), vec![], 6).unwrap_err().to_string();
+        assert_eq!(e, "p.csv, line 6: more than the limit of 3 images");
+        assert_eq!(Accumulator::new("x", vec![]).max_images, MAX_IMAGES);
+    }
+
+    /// Finite but huge coordinates whose distance overflows are refused
+    /// rather than carried into the audit as infinite errors.
+    #[test]
+    fn overflowing_errors_are_refused() {
+        let e = err_of(&format!("{HEAD}a,1,1e308,0,-1e308,0,0.1,F\n"));
+        assert!(e.contains("line 2") && e.contains("not finite"), "{e}");
+        let e = err_of(&format!("{HEAD}a,1,10,0,0,0,1e308,F\n"));
+        assert!(e.contains("line 2"), "{e}");
+        // 1 px at 1e308 mm/px is finite: accepted.
+        assert!(PredictionTable::parse_csv("p", &format!("{HEAD}a,1,1,0,0,0,1e308,F\n")).is_ok());
     }
 
     #[test]

@@ -258,11 +258,13 @@ impl ModelManifest {
 /// It must also end in [`WEIGHTS_EXTENSION`] and not be hidden: a server
 /// gives a file its media type from its extension, so a manifest must not be
 /// able to name its weights `index.html` or `app.js` and have them served as
-/// a page or a script.
+/// a page or a script. Names Windows reads as a device (`NUL.bpk`) or a
+/// drive (`C:w.bpk`) are refused too, so a model folder works everywhere.
 pub(crate) fn check_file_name(path: &Path, file: &str) -> Result<()> {
     let plain = !file.is_empty()
         && !file.starts_with('.')
         && !file.contains(['/', '\\', ':', '\0'])
+        && !crate::registry::windows_device_name(file)
         && file.len() > WEIGHTS_EXTENSION.len()
         && file.ends_with(WEIGHTS_EXTENSION);
     if plain {
@@ -270,7 +272,7 @@ pub(crate) fn check_file_name(path: &Path, file: &str) -> Result<()> {
     } else {
         Err(ModelError::invalid(
             path,
-            format!("weights file name {file:?} must be a plain file name inside the model directory, not hidden, ending in {WEIGHTS_EXTENSION}"),
+            format!("weights file name {file:?} must be a plain file name inside the model directory, not hidden, not a Windows device name, ending in {WEIGHTS_EXTENSION}"),
         ))
     }
 }

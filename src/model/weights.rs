@@ -74,17 +74,36 @@ pub(crate) fn read_dir(dir: &Path) -> Result<(ModelManifest, Vec<u8>)> {
         });
     }
     let manifest_path = dir.join(MANIFEST_FILE);
-    let text = match std::fs::read_to_string(&manifest_path) {
-        Ok(t) => t,
+    let len = match regular_file_len(&manifest_path) {
+        Ok(n) => n,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(ModelError::MissingManifest { dir: dir.into() })
         }
         Err(e) => return Err(ModelError::io(&manifest_path, e)),
     };
+    if len > MAX_MANIFEST_BYTES {
+        return Err(ModelError::invalid(
+            &manifest_path,
+            format!("the manifest is {len} bytes, more than the limit of {MAX_MANIFEST_BYTES}"),
+        ));
+    }
+    let bytes = read_at_most(&manifest_path, MAX_MANIFEST_BYTES)
+        .map_err(|e| ModelError::io(&manifest_path, e))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| ModelError::invalid(&manifest_path, "the manifest is not UTF-8 text"))?;
     let manifest = ModelManifest::from_json(&manifest_path, &text)?;
     let weights_path = dir.join(&manifest.weights.file);
-    let weights = match std::fs::read(&weights_path) {
-        Ok(b) => b,
+    let size_mismatch = |actual| ModelError::SizeMismatch {
+        file: manifest.weights.file.clone(),
+        expected: manifest.weights.bytes,
+        actual,
+    };
+    // The size is compared before a byte is read, so a huge or endless file
+    // (a link to /dev/zero) costs nothing; the read stops one byte past the
+    // declared size in case the file grows meanwhile.
+    match regular_file_len(&weights_path) {
+        Ok(n) if n != manifest.weights.bytes => return Err(size_mismatch(n)),
+        Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(ModelError::MissingWeights {
                 path: weights_path,
@@ -92,8 +111,44 @@ pub(crate) fn read_dir(dir: &Path) -> Result<(ModelManifest, Vec<u8>)> {
             })
         }
         Err(e) => return Err(ModelError::io(&weights_path, e)),
-    };
+    }
+    let weights = read_at_most(&weights_path, manifest.weights.bytes)
+        .map_err(|e| ModelError::io(&weights_path, e))?;
+    if weights.len() as u64 > manifest.weights.bytes {
+        return Err(size_mismatch(weights.len() as u64));
+    }
     Ok((manifest, weights))
+}
+
+/// Largest `manifest.json` read. The committed manifests are under 50 KB
+/// (a 37-landmark hand model with its metrics); the evaluation text alone is
+/// capped at [`super::manifest::MAX_EVALUATION_BYTES`].
+pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
+
+/// The length of a regular file; anything else (a directory, a device, a
+/// FIFO that would block the open) is an error, links followed.
+#[cfg(not(target_arch = "wasm32"))]
+fn regular_file_len(path: &Path) -> std::io::Result<u64> {
+    let meta = std::fs::metadata(path)?;
+    if meta.is_file() {
+        Ok(meta.len())
+    } else {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ))
+    }
+}
+
+/// The file's bytes, but no more than `limit + 1` of them.
+#[cfg(not(target_arch = "wasm32"))]
+fn read_at_most(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut out)?;
+    Ok(out)
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -350,5 +405,50 @@ pub(crate) mod tests {
 
         let e = publish_dir(&dir, manifest(), &weights, "../x.bpk").unwrap_err();
         assert!(e.to_string().contains("plain file name"), "{e}");
+    }
+
+    /// Files that are not what they say are refused by their metadata
+    /// before they are read: a manifest over the limit, weights longer than
+    /// the manifest says, and weights that are a device (reading /dev/zero
+    /// would never end).
+    #[cfg(unix)]
+    #[test]
+    fn oversized_and_endless_files_are_refused_unread() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("m");
+        let weights: Vec<u8> = (0..=255).collect();
+        publish_dir(&dir, manifest(), &weights, "weights.bpk").unwrap();
+
+        let w = dir.join("weights.bpk");
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&w)
+            .unwrap()
+            .set_len(1 << 40) // sparse: no disk is used
+            .unwrap();
+        let e = load_dir(&dir).unwrap_err().to_string();
+        assert!(
+            e.contains("1099511627776 bytes, the manifest says 256"),
+            "{e}"
+        );
+
+        std::fs::remove_file(&w).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", &w).unwrap();
+        let e = load_dir(&dir).unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+
+        let m = dir.join(MANIFEST_FILE);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&m)
+            .unwrap()
+            .set_len(MAX_MANIFEST_BYTES + 1)
+            .unwrap();
+        let e = load_dir(&dir).unwrap_err().to_string();
+        assert!(e.contains("more than the limit of 4194304"), "{e}");
+        std::fs::remove_file(&m).unwrap();
+        std::fs::create_dir(&m).unwrap();
+        let e = load_dir(&dir).unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
     }
 }

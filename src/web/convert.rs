@@ -40,6 +40,23 @@ pub fn bytes(v: &JsValue, what: &str) -> Result<Vec<u8>, JsError> {
     }
 }
 
+/// The length of a byte argument, without copying it into wasm memory (so a
+/// buffer can be refused by its size first); the same types as [`bytes`].
+pub fn byte_length(v: &JsValue, what: &str) -> Result<usize, JsError> {
+    if let Some(a) = v.dyn_ref::<Uint8Array>() {
+        Ok(a.length() as usize)
+    } else if let Some(a) = v.dyn_ref::<Uint8ClampedArray>() {
+        Ok(a.length() as usize)
+    } else if let Some(b) = v.dyn_ref::<ArrayBuffer>() {
+        Ok(b.byte_length() as usize)
+    } else {
+        Err(err(format!(
+            "{what} must be a Uint8Array, Uint8ClampedArray or ArrayBuffer, got {}",
+            type_name(v)
+        )))
+    }
+}
+
 /// A positive integer (image sizes, indices).
 pub fn count(v: &JsValue, what: &str, min: f64) -> Result<usize, JsError> {
     match v.as_f64() {

@@ -11,7 +11,7 @@ mod model;
 mod phantom;
 
 pub use audit::{audit, audit_chart_svg, predictions_csv};
-pub use model::{relocate, Model};
+pub use model::{check_order, relocate, Model};
 pub use phantom::{mean_shape, measure, render_phantom};
 
 use wasm_bindgen::prelude::*;
@@ -21,6 +21,15 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
+}
+
+/// The most pixels (width × height) an image may have, in the page as in
+/// `fairmark detect`: `Model.detect` and `renderPhantom` refuse larger ones,
+/// and the page checks a file's size against it before drawing it to a
+/// canvas. One definition: `data::formats::image_io::DEFAULT_MAX_PIXELS`.
+#[wasm_bindgen(js_name = maxPixels)]
+pub fn max_pixels() -> f64 {
+    crate::data::formats::image_io::DEFAULT_MAX_PIXELS as f64
 }
 
 /// fairmark's version, as in the manifests and reports it writes.

@@ -2,7 +2,8 @@
 //! a [`Landmarker`], running on WebGPU when the browser has it, on the CPU
 //! otherwise. A thin shell: JavaScript values are checked and converted here,
 //! everything else is the core's.
-use super::convert::{bytes, count, err, field, from_js, string, to_js, type_name};
+use super::convert::{byte_length, bytes, count, err, field, from_js, string, to_js, type_name};
+use crate::data::preprocess::pixels::channels_of;
 use crate::detection::pipeline::{DetectOptions, Pixels};
 use crate::detection::{Backend, Detection};
 use crate::gpu::GpuLetterbox;
@@ -122,9 +123,10 @@ impl Model {
     }
 
     /// Detects the landmarks of one image: `pixels` RGBA (canvas
-    /// `getImageData().data`) or grey bytes, `width` × `height`; `options`
-    /// `{attributes: {name: group}, mmPerPx: number, imageName: string}`, all
-    /// optional. Returns the `fairmark.detect/2` document.
+    /// `getImageData().data`) or grey bytes, `width` × `height` (at most
+    /// [`super::max_pixels`] pixels); `options` `{attributes: {name: group}, mmPerPx:
+    /// number, imageName: string}`, all optional. Returns the
+    /// `fairmark.detect/2` document.
     pub async fn detect(
         &self,
         pixels: JsValue,
@@ -132,9 +134,13 @@ impl Model {
         height: JsValue,
         options: JsValue,
     ) -> Result<JsValue, JsError> {
-        let data = bytes(&pixels, "pixels")?;
         let width = count(&width, "width", 1.0)?;
         let height = count(&height, "height", 1.0)?;
+        // Size and buffer are checked against each other and the pixel cap
+        // before the pixels are copied into wasm memory.
+        channels_of(byte_length(&pixels, "pixels")?, width, height)
+            .map_err(|e| err(format!("image: {e}")))?;
+        let data = bytes(&pixels, "pixels")?;
         let image_name = field(&options, "imageName")?;
         let options = DetectOptions {
             attributes: attributes(&field(&options, "attributes")?)?,
@@ -234,6 +240,15 @@ pub fn relocate(
     let points: Vec<[f64; 2]> = from_js(points, "points (an array of [x, y])")?;
     let mm = optional_number(&mm_per_px, "mmPerPx")?;
     to_js(&det.relocate(&points, mm).map_err(err)?)
+}
+
+/// Landmark indices (0-based) of a detection, the least certain first: the
+/// order in which the page lists them for checking by hand.
+#[wasm_bindgen(js_name = checkOrder)]
+pub fn check_order(detection: JsValue) -> Result<Vec<u32>, JsError> {
+    let value: serde_json::Value = from_js(detection, "detection (a fairmark.detect/2 document)")?;
+    let det = Detection::from_json_value(value).map_err(err)?;
+    Ok(det.check_order().into_iter().map(|i| i as u32).collect())
 }
 
 fn optional_number(v: &JsValue, what: &str) -> Result<Option<f64>, JsError> {

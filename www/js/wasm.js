@@ -11,6 +11,12 @@ const PKG_URL = new URL("../pkg/fairmark.js", import.meta.url);
 const API_MODELS = new URL("../api/models", import.meta.url);
 
 let fmPromise = null;
+let fmLoaded = null;
+
+/** The wasm module if it has finished loading, else null (for synchronous renderers). */
+export function loadedPackage() {
+  return fmLoaded;
+}
 
 /** The initialised wasm module namespace (`fm`). */
 export function loadPackage() {
@@ -26,6 +32,7 @@ export function loadPackage() {
         );
       }
       await fm.default();
+      fmLoaded = fm;
       return fm;
     })();
     fmPromise.catch(() => {
@@ -35,6 +42,27 @@ export function loadPackage() {
   return fmPromise;
 }
 
+/**
+ * Decodes an image file into an ImageBitmap, refusing one with more pixels
+ * than the wasm model takes (`maxPixels()`, the limit `fairmark detect`
+ * applies to files too) before it is drawn to a canvas: the canvas, its RGBA
+ * copy and the copy in wasm memory would take 12 bytes per pixel.
+ */
+export async function decodeImageFile(file) {
+  const fm = await loadPackage();
+  const max = fm.maxPixels();
+  const bmp = await createImageBitmap(file);
+  const pixels = bmp.width * bmp.height;
+  if (pixels > max) {
+    bmp.close();
+    throw new Error(
+      `${bmp.width}×${bmp.height} = ${pixels.toLocaleString("en")} pixels exceeds the limit of ` +
+        `${max.toLocaleString("en")}; reduce the image first`,
+    );
+  }
+  return bmp;
+}
+
 async function getOk(url, what) {
   let res;
   try {
@@ -42,7 +70,11 @@ async function getOk(url, what) {
   } catch (e) {
     throw new Error(`${what}: network error (${e.message})`);
   }
-  if (!res.ok) throw new Error(`${what}: HTTP ${res.status} ${res.statusText} for ${new URL(url, location.href).pathname}`);
+  if (!res.ok) {
+    const err = new Error(`${what}: HTTP ${res.status} ${res.statusText} for ${new URL(url, location.href).pathname}`);
+    err.status = res.status;
+    throw err;
+  }
   return res;
 }
 
@@ -66,14 +98,30 @@ export function modelEntry(name) {
 const bytesCache = new Map(); // name → Promise<{weights, manifestText}>
 const modelCache = new Map(); // `${name}|${backend}` → Promise<Model>
 
+async function fetchPair(entry) {
+  const [m, w] = await Promise.all([
+    getOk(entry.manifest_url, `manifest of ${entry.name}`),
+    getOk(entry.weights_url, `weights of ${entry.name}`),
+  ]);
+  return { manifestText: await m.text(), weights: new Uint8Array(await w.arrayBuffer()) };
+}
+
 function fetchModelFiles(entry) {
   if (!bytesCache.has(entry.name)) {
     const p = (async () => {
-      const [m, w] = await Promise.all([
-        getOk(entry.manifest_url, `manifest of ${entry.name}`),
-        getOk(entry.weights_url, `weights of ${entry.name}`),
-      ]);
-      return { manifestText: await m.text(), weights: new Uint8Array(await w.arrayBuffer()) };
+      try {
+        return await fetchPair(entry);
+      } catch (e) {
+        // The listed URLs name one version (?v=<sha256>): 409 means the model
+        // was published again since the list was read. List again, retry once,
+        // so the manifest and the weights always come from one publish.
+        if (e.status !== 409) throw e;
+        catalogue = null;
+        await listModels();
+        const fresh = modelEntry(entry.name);
+        if (!fresh) throw new Error(`model ${JSON.stringify(entry.name)} is no longer published`);
+        return await fetchPair(fresh);
+      }
     })();
     p.catch(() => bytesCache.delete(entry.name));
     bytesCache.set(entry.name, p);

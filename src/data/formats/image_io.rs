@@ -16,8 +16,29 @@ use std::path::Path;
 /// Largest image accepted by default, in pixels. The biggest radiographs in
 /// the supported data sets are ~5 Mpx (ISBI 1935×2400, DHA up to ~2500×2000),
 /// so 64 Mpx leaves room for high-resolution scans while refusing a
-/// decompression bomb before it allocates gigabytes.
+/// decompression bomb before it allocates gigabytes. The one definition of
+/// the cap: canvas pixels (`data::preprocess::pixels::channels_of`), phantoms
+/// and the browser (`maxPixels()` in JavaScript) use it too.
 pub const DEFAULT_MAX_PIXELS: u64 = 64_000_000;
+
+/// Refuses a `width × height` image over `max_pixels`, saying so in the words
+/// every caller uses (file decoding, canvas pixels from the browser, phantom
+/// rendering), before anything is allocated for it.
+pub fn check_pixel_count(
+    width: u64,
+    height: u64,
+    max_pixels: u64,
+) -> std::result::Result<(), String> {
+    match width.checked_mul(height) {
+        Some(pixels) if pixels <= max_pixels => Ok(()),
+        Some(pixels) => Err(format!(
+            "{width}x{height} = {pixels} pixels exceeds the limit of {max_pixels}"
+        )),
+        None => Err(format!(
+            "{width}x{height} pixels exceeds the limit of {max_pixels}"
+        )),
+    }
+}
 
 /// A grey image, row-major, values in [0, 1]. Pixel `(x, y)` is at
 /// `data[y * width + x]`; in continuous coordinates its centre is at `(x, y)`
@@ -114,13 +135,17 @@ impl GreyImage {
         var.sqrt()
     }
 
-    /// Encodes as an 8-bit grey PNG (values clamped to [0, 1], rounded).
-    pub fn to_png_bytes(&self) -> Result<Vec<u8>> {
-        let px: Vec<u8> = self
-            .data
+    /// 8-bit grey values (clamped to [0, 1], rounded), row-major.
+    pub fn to_u8(&self) -> Vec<u8> {
+        self.data
             .iter()
             .map(|&v| (v.clamp(0.0, 1.0) * 255.0).round() as u8)
-            .collect();
+            .collect()
+    }
+
+    /// Encodes as an 8-bit grey PNG (values clamped to [0, 1], rounded).
+    pub fn to_png_bytes(&self) -> Result<Vec<u8>> {
+        let px = self.to_u8();
         let buf = image::GrayImage::from_raw(self.width as u32, self.height as u32, px)
             .ok_or_else(|| DataError::Invalid("image too large to encode".into()))?;
         let mut out = Cursor::new(Vec::new());
@@ -148,6 +173,14 @@ pub fn decode_image_named(bytes: &[u8], name: &Path, max_pixels: u64) -> Result<
             .with_guessed_format()
             .map_err(|e| err(e.to_string()))
     };
+    // PNG and BMP state their size at a fixed place: read it there first.
+    // On 32-bit wasm their decoders refuse a header whose pixel buffer would
+    // not fit the address space with their own words ("Memory limit
+    // exceeded"); this way a bomb is refused with the same message on every
+    // target. The decoder's header read below still checks everything else.
+    if let Some((w, h)) = declared_size(bytes) {
+        check_pixel_count(w.into(), h.into(), max_pixels).map_err(err)?;
+    }
     let probe = reader()?;
     if probe.format().is_none() {
         return Err(err("not a recognised image (PNG, JPEG, BMP, TIFF)".into()));
@@ -157,13 +190,8 @@ pub fn decode_image_named(bytes: &[u8], name: &Path, max_pixels: u64) -> Result<
     let (w, h) = probe
         .into_dimensions()
         .map_err(|e| err(format!("bad header: {e}")))?;
-    let pixels = w as u64 * h as u64;
-    if pixels > max_pixels {
-        return Err(err(format!(
-            "{w}x{h} = {pixels} pixels exceeds the limit of {max_pixels}"
-        )));
-    }
-    if pixels == 0 {
+    check_pixel_count(w.into(), h.into(), max_pixels).map_err(err)?;
+    if w == 0 || h == 0 {
         return Err(err("image has no pixels".into()));
     }
     let mut limits = Limits::default();
@@ -173,6 +201,23 @@ pub fn decode_image_named(bytes: &[u8], name: &Path, max_pixels: u64) -> Result<
     rd.limits(limits);
     let img = rd.decode().map_err(|e| err(e.to_string()))?;
     Ok(to_grey(img))
+}
+
+/// Width and height as a PNG's IHDR chunk or a BMP's info header declare
+/// them (absolute values: BMP stores top-down images with a negative
+/// height), or `None` for other formats and headers too short to hold them.
+fn declared_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    let be = |at: usize| Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
+    let le = |at: usize| Some(i32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.get(12..16) == Some(b"IHDR") {
+        return Some((be(16)?, be(20)?));
+    }
+    // BITMAPINFOHEADER and its successors (40 bytes or more); the old
+    // 12-byte core header stores 16-bit sizes, which cannot exceed the cap.
+    if bytes.starts_with(b"BM") && le(14)? >= 40 {
+        return Some((le(18)?.unsigned_abs(), le(22)?.unsigned_abs()));
+    }
+    None
 }
 
 /// Luminance with the Rec. 709 weights: radiographs exported as RGB are grey
@@ -237,12 +282,7 @@ pub fn load_image_with_limit(path: &Path, max_pixels: u64) -> Result<GreyImage> 
         )));
     }
     if let Ok((w, h)) = image::image_dimensions(path) {
-        let pixels = w as u64 * h as u64;
-        if pixels > max_pixels {
-            return Err(err(format!(
-                "{w}x{h} = {pixels} pixels exceeds the limit of {max_pixels}"
-            )));
-        }
+        check_pixel_count(w.into(), h.into(), max_pixels).map_err(err)?;
     }
     let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
     decode_image_named(&bytes, path, max_pixels)
@@ -370,6 +410,28 @@ mod tests {
             "{msg}"
         );
         assert!(decode_image_named(&bytes, Path::new("ok.png"), 10_000).is_ok());
+    }
+
+    /// A header declaring a huge PNG or BMP is refused by the size it
+    /// declares, before any decoder runs: same words on every target.
+    #[test]
+    fn declared_sizes_are_read_from_png_and_bmp_headers() {
+        let buf = ImageBuffer::from_fn(7, 5, |_, _| Luma([7u8]));
+        assert_eq!(declared_size(&png(&buf)), Some((7, 5)));
+        let mut bmp = Cursor::new(Vec::new());
+        buf.write_to(&mut bmp, image::ImageFormat::Bmp).unwrap();
+        assert_eq!(declared_size(bmp.get_ref()), Some((7, 5)));
+        assert_eq!(declared_size(b"\x89PNG\r\n\x1a\n"), None);
+        assert_eq!(declared_size(b"BM"), None);
+        // A top-down BMP stores a negative height.
+        let mut top_down = bmp.into_inner();
+        top_down[22..26].copy_from_slice(&(-60000i32).to_le_bytes());
+        top_down[18..22].copy_from_slice(&60000i32.to_le_bytes());
+        let e = decode_image(&top_down).unwrap_err().to_string();
+        assert!(
+            e.contains("60000x60000 = 3600000000 pixels exceeds the limit of 64000000"),
+            "{e}"
+        );
     }
 
     #[test]

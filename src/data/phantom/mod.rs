@@ -91,6 +91,14 @@ impl PhantomConfig {
                 self.width, self.height
             ));
         }
+        // 8192 × 8192 passes the side limits but not the pixel cap every
+        // image reader applies: a phantom nothing could load back is refused.
+        crate::data::formats::image_io::check_pixel_count(
+            self.width.into(),
+            self.height.into(),
+            crate::data::formats::image_io::DEFAULT_MAX_PIXELS,
+        )
+        .or_else(|p| bad(format!("image {p}")))?;
         if !(self.mm_per_px.is_finite() && self.mm_per_px > 0.0) {
             return bad(format!("mm_per_px must be > 0, got {}", self.mm_per_px));
         }
@@ -387,6 +395,19 @@ mod tests {
             let (e, _) = render(&c, 4).unwrap();
             assert_ne!(a.as_raw(), e.as_raw());
         }
+    }
+
+    #[test]
+    fn sizes_past_the_pixel_cap_are_refused() {
+        let mut c = cfg(Anatomy::Ceph, "");
+        (c.width, c.height) = (8192, 8192);
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("8192x8192 = 67108864 pixels exceeds the limit of 64000000"),
+            "{e}"
+        );
+        (c.width, c.height) = (8000, 8000);
+        c.validate().unwrap();
     }
 
     #[test]

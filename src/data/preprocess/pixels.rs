@@ -1,6 +1,7 @@
 //! Raw 8-bit pixels (a browser canvas gives RGBA, a grey buffer gives one
 //! byte per pixel) → the grey image the models read, values in [0, 1].
 use crate::data::error::{DataError, Result};
+use crate::data::formats::image_io::{check_pixel_count, DEFAULT_MAX_PIXELS};
 use crate::data::GreyImage;
 
 /// Rec. 709 luma of an RGB triple in [0, 1]: radiographs exported as RGB are
@@ -12,7 +13,13 @@ pub fn luma709(r: f32, g: f32, b: f32) -> f32 {
 
 /// Bytes per pixel of a `width × height` buffer of `len` bytes: 1 (grey) or 4
 /// (RGBA, alpha ignored), or an error naming the sizes that would fit.
+///
+/// Sizes over [`DEFAULT_MAX_PIXELS`] are refused first, as for decoded files:
+/// the browser hands over a canvas of any size, and the grey copy of it would
+/// take four bytes per pixel in wasm memory.
 pub fn channels_of(len: usize, width: usize, height: usize) -> Result<usize> {
+    check_pixel_count(width as u64, height as u64, DEFAULT_MAX_PIXELS)
+        .map_err(DataError::Invalid)?;
     let n = width
         .checked_mul(height)
         .filter(|&n| n > 0)
@@ -76,5 +83,23 @@ mod tests {
         assert!(e.contains("expected 6 (grey) or 24 (RGBA)"), "{e}");
         assert!(grey_from_bytes(&[], 0, 2).is_err());
         assert!(channels_of(1, usize::MAX, 3).is_err());
+    }
+
+    /// A canvas over the pixel cap is refused by its size alone, whatever the
+    /// buffer holds, with the words of the file decoder.
+    #[test]
+    fn sizes_over_the_cap_are_refused() {
+        let e = channels_of(12, 100_000, 100_000).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "100000x100000 = 10000000000 pixels exceeds the limit of 64000000"
+        );
+        let side = (DEFAULT_MAX_PIXELS as f64).sqrt() as usize; // 8000
+        assert_eq!(channels_of(side * side, side, side).unwrap(), 1);
+        assert!(channels_of(side * (side + 1), side + 1, side).is_err());
+        let e = channels_of(1, usize::MAX, usize::MAX)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("exceeds the limit"), "{e}");
     }
 }
