@@ -65,7 +65,9 @@ fn injected_bias_is_flagged_and_nothing_else() {
     let table = biased_table(600);
     let cfg = AuditConfig {
         attributes: vec!["age_group".into(), "sex".into()],
-        rounds: 400,
+        // Holm runs over 10 keypoints × (age, sex, joint) = 30 tests: the
+        // smallest adjusted p is 30/(R+1), so R must exceed 600.
+        rounds: 1000,
         seed: 5,
         privacy: Some(PrivacyConfig {
             n_trees: 40,
@@ -173,7 +175,7 @@ fn cli_writes_the_documented_report_and_chart() {
             "--attr",
             "sex",
             "--rounds",
-            "200",
+            "1000",
             "--seed",
             "0",
             "--out",

@@ -1,5 +1,6 @@
 //! Bootstrap 95% confidence intervals (images resampled with replacement,
-//! percentile method) for MRE, SDR and per-keypoint DP.
+//! percentile method) for MRE, SDR, per-keypoint DP and the signed gap
+//! between two named groups at a keypoint.
 //!
 //! Each round draws resampling counts cᵢ; statistics are weighted sums over
 //! images, and the group hit counts are accumulated per "cell" (images sharing
@@ -20,12 +21,20 @@ pub struct BootstrapCi {
     pub sdr: Vec<[f64; 2]>,
     /// `[grouping][kp]`, fractions.
     pub dp: Vec<Vec<[f64; 2]>>,
+    /// `[grouping][kp]`: rate(a) − rate(b) for the pair asked for there
+    /// (fractions; `None` where no pair was asked for).
+    pub gap: Vec<Vec<Option<[f64; 2]>>>,
 }
+
+/// Group labels `(a, b)` whose signed difference of success rates,
+/// rate(a) − rate(b), gets an interval: `[grouping][kp]`.
+pub type GapPairs = Vec<Vec<Option<(usize, usize)>>>;
 
 struct Round {
     mre: f64,
     sdr: Vec<f64>,
     dp: Vec<Vec<f64>>,
+    gap: Vec<Vec<f64>>,
 }
 
 pub fn bootstrap(
@@ -33,6 +42,7 @@ pub fn bootstrap(
     thresholds_mm: &[f64],
     bits: &SuccessBits,
     groupings: &[&Grouping],
+    pairs: &GapPairs,
     rounds: usize,
     seed: u64,
 ) -> BootstrapCi {
@@ -91,36 +101,48 @@ pub fn bootstrap(
                 *h += c * s;
             }
         }
-        let dp = groupings
-            .iter()
-            .enumerate()
-            .map(|(gi, g)| {
-                let mut hits = vec![0u32; g.n_groups() * k];
-                let mut size = vec![0u32; g.n_groups()];
-                for (ce, key) in cell_keys.iter().enumerate() {
-                    if let Some(l) = key[gi] {
-                        let l = l as usize;
-                        size[l] += cell_size[ce];
-                        for kp in 0..k {
-                            hits[l * k + kp] += cell_hits[ce * k + kp];
-                        }
+        let (mut dp, mut gap) = (Vec::new(), Vec::new());
+        for (gi, g) in groupings.iter().enumerate() {
+            let mut hits = vec![0u32; g.n_groups() * k];
+            let mut size = vec![0u32; g.n_groups()];
+            for (ce, key) in cell_keys.iter().enumerate() {
+                if let Some(l) = key[gi] {
+                    let l = l as usize;
+                    size[l] += cell_size[ce];
+                    for kp in 0..k {
+                        hits[l * k + kp] += cell_hits[ce * k + kp];
                     }
                 }
+            }
+            // NaN when the group is absent from this resample.
+            let rate = |l: usize, kp: usize| hits[l * k + kp] as f64 / size[l] as f64;
+            dp.push(
                 (0..k)
                     .map(|kp| {
                         max_minus_min(
                             (0..g.n_groups())
                                 .filter(|&l| size[l] > 0)
-                                .map(|l| hits[l * k + kp] as f64 / size[l] as f64),
+                                .map(|l| rate(l, kp)),
                         )
                     })
-                    .collect()
-            })
-            .collect();
+                    .collect(),
+            );
+            gap.push(
+                (0..k)
+                    .map(
+                        |kp| match pairs.get(gi).and_then(|p| p.get(kp)).copied().flatten() {
+                            Some((a, b)) => rate(a, kp) - rate(b, kp),
+                            None => f64::NAN,
+                        },
+                    )
+                    .collect(),
+            );
+        }
         Round {
             mre: mre / n as f64,
             sdr: sdr.iter().map(|s| 100.0 * s / n as f64).collect(),
             dp,
+            gap,
         }
     });
 
@@ -134,6 +156,21 @@ pub fn bootstrap(
             .map(|gi| {
                 (0..k)
                     .map(|kp| ci(results.iter().map(|r| r.dp[gi][kp]).collect()))
+                    .collect()
+            })
+            .collect(),
+        gap: (0..groupings.len())
+            .map(|gi| {
+                (0..k)
+                    .map(|kp| {
+                        pairs.get(gi)?.get(kp).copied().flatten()?;
+                        let v: Vec<f64> = results
+                            .iter()
+                            .map(|r| r.gap[gi][kp])
+                            .filter(|g| g.is_finite())
+                            .collect();
+                        (!v.is_empty()).then(|| ci(v))
+                    })
                     .collect()
             })
             .collect(),
@@ -160,7 +197,9 @@ mod tests {
         let t = table(400);
         let g = Grouping::from_attribute(&t, "g").unwrap();
         let bits = SuccessBits::new(&t, 2.0);
-        let ci = bootstrap(&t, &[2.0], &bits, &[&g], 500, 7);
+        // a − b: group a succeeds more, so the signed gap is positive.
+        let pairs = vec![vec![Some((0, 1))]];
+        let ci = bootstrap(&t, &[2.0], &bits, &[&g], &pairs, 500, 7);
         // observed: MRE = 1.5, SDR = 75 %, DP = 0.5
         assert!(ci.mre[0] < 1.5 && 1.5 < ci.mre[1], "{:?}", ci.mre);
         assert!(ci.sdr[0][0] < 75.0 && 75.0 < ci.sdr[0][1]);
@@ -168,6 +207,15 @@ mod tests {
         // binomial-scale width: sd of DP ≈ sqrt(.25/200) ≈ 0.035 → width ≈ 0.14
         let w = ci.dp[0][0][1] - ci.dp[0][0][0];
         assert!(w > 0.08 && w < 0.2, "{w}");
-        assert_eq!(ci, bootstrap(&t, &[2.0], &bits, &[&g], 500, 7));
+        let gap = ci.gap[0][0].unwrap();
+        assert!(gap[0] < 0.5 && 0.5 < gap[1] && gap[0] > 0.0, "{gap:?}");
+        assert_eq!(ci, bootstrap(&t, &[2.0], &bits, &[&g], &pairs, 500, 7));
+        // The other way round, the same interval mirrored.
+        let back = bootstrap(&t, &[2.0], &bits, &[&g], &vec![vec![Some((1, 0))]], 500, 7);
+        let b = back.gap[0][0].unwrap();
+        assert!(
+            (b[0] + gap[1]).abs() < 1e-12 && (b[1] + gap[0]).abs() < 1e-12,
+            "{b:?} {gap:?}"
+        );
     }
 }

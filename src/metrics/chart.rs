@@ -1,8 +1,9 @@
 //! The per-keypoint DP bar chart (like the fairness paper's Fig. 2, bottom):
 //! observed DP per keypoint as bars, the attribute-randomised DP as an orange
 //! band (mean line, 95th-percentile bar), keypoints significant after Holm
-//! correction marked with ★. One panel per audited attribute, plus the joint
-//! groups when there are several attributes.
+//! correction marked with ★. A bar's colour is the group that does worse
+//! there (DP alone has no direction). One panel per audited attribute, plus
+//! the joint groups when there are several attributes.
 //!
 //! Written as SVG text directly rather than with a plotting crate: in the
 //! browser, plotters measures text by inserting styled DOM elements, which the
@@ -16,6 +17,8 @@ use std::fmt::Write;
 pub(crate) const BLUE: &str = "#316395";
 pub(crate) const ORANGE: &str = "#e68c28";
 const RED: &str = "#c0392b";
+/// Bar colours, one per group in the report's order (cycled past six).
+const GROUP_COLOURS: [&str; 6] = [BLUE, "#2e8b57", "#8e44ad", "#7f8c8d", "#b9770e", "#16a085"];
 const PANEL_H: f64 = 300.0;
 pub(crate) const LEFT: f64 = 60.0;
 const RIGHT: f64 = 20.0;
@@ -125,19 +128,45 @@ fn panel(svg: &mut String, report: &AuditReport, attr: &str, y0: f64, width: f64
     );
     axes(svg, y0 + TOP, plot_w, plot_h, ymax, "DP");
     let label_every = k.div_ceil(40).max(1);
+    let groups: Vec<&String> = report
+        .groups
+        .get(attr)
+        .map(|g| g.keys().collect())
+        .unwrap_or_default();
+    let colour = |name: &str| {
+        groups
+            .iter()
+            .position(|g| *g == name)
+            .map_or(BLUE, |i| GROUP_COLOURS[i % GROUP_COLOURS.len()])
+    };
     for i in 0..k {
         let fi = i as f64;
-        let name = &report.keypoints[i].name;
+        let kp = &report.keypoints[i];
+        let (fill, direction) = match kp.gap.get(attr) {
+            Some(g) => (
+                colour(&g.worse),
+                format!(
+                    "; worse: {} ({:+.1} pp SDR, 95% CI {:+.1} to {:+.1}; MRE {:+.2} mm)",
+                    g.worse,
+                    100.0 * g.sdr_gap,
+                    100.0 * g.sdr_gap_ci[0],
+                    100.0 * g.sdr_gap_ci[1],
+                    g.mre_gap_mm
+                ),
+            ),
+            None => (BLUE, String::new()),
+        };
         let _ = write!(
             svg,
-            r#"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="{BLUE}"><title>KP{} {}: DP {:.3}</title></rect>"#,
+            r#"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="{fill}"><title>KP{} {}: DP {:.3}{}</title></rect>"#,
             x(fi + 0.15),
             y(dp[i]),
             x(fi + 0.85) - x(fi + 0.15),
             bottom - y(dp[i]),
             i + 1,
-            escape(name),
-            dp[i]
+            escape(&kp.name),
+            dp[i],
+            escape(&direction)
         );
         let _ = write!(
             svg,
@@ -172,15 +201,32 @@ fn panel(svg: &mut String, report: &AuditReport, attr: &str, y0: f64, width: f64
     // Legend, upper right.
     let lx = LEFT + plot_w - 215.0;
     let ly = y0 + TOP + 4.0;
+    let shown: Vec<&String> = groups.iter().copied().take(GROUP_COLOURS.len()).collect();
     let _ = write!(
         svg,
-        r##"<rect x="{lx}" y="{ly}" width="210" height="58" fill="white" fill-opacity="0.8" stroke="#aaa"/>"##
+        r##"<rect x="{lx}" y="{ly}" width="210" height="{}" fill="white" fill-opacity="0.8" stroke="#aaa"/>"##,
+        58.0 + 16.0 * shown.len() as f64
     );
-    let items = [
-        (
+    let mut items: Vec<(String, String)> = shown
+        .iter()
+        .enumerate()
+        .map(|(j, g)| {
+            (
+                format!(
+                    r#"<rect width="10" height="10" fill="{}"/>"#,
+                    GROUP_COLOURS[j]
+                ),
+                format!("observed DP, {} worse", escape(g)),
+            )
+        })
+        .collect();
+    if items.is_empty() {
+        items.push((
             format!(r#"<rect width="10" height="10" fill="{BLUE}"/>"#),
-            "observed DP",
-        ),
+            "observed DP".into(),
+        ));
+    }
+    let band = [
         (
             format!(r#"<rect width="10" height="10" fill="{ORANGE}" fill-opacity="0.45"/>"#),
             "randomised attributes: 95th pct",
@@ -190,6 +236,7 @@ fn panel(svg: &mut String, report: &AuditReport, attr: &str, y0: f64, width: f64
             "randomised attributes: mean",
         ),
     ];
+    items.extend(band.into_iter().map(|(m, t)| (m, t.to_string())));
     for (j, (mark, text)) in items.iter().enumerate() {
         let yy = ly + 8.0 + 16.0 * j as f64;
         let _ = write!(
@@ -216,5 +263,46 @@ mod tests {
     #[test]
     fn text_is_escaped() {
         assert_eq!(escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
+    }
+
+    /// The bar says which group is worse: B fails at KP1, A at KP2, so the
+    /// two bars take the two groups' colours and name them.
+    #[test]
+    fn bars_show_the_worse_group() {
+        use crate::metrics::predictions::PredictionTable;
+        use crate::metrics::report::{audit, AuditConfig};
+        let mut text = "image,keypoint,x_pred,y_pred,x_true,y_true,mm_per_px,g\n".to_string();
+        for i in 0..40 {
+            let g = ["A", "B"][i % 2];
+            let e1 = if g == "B" && i % 4 == 1 { 3.0 } else { 1.0 };
+            let e2 = if g == "A" && i % 4 == 0 { 3.0 } else { 1.0 };
+            text += &format!("i{i},1,{e1},0,0,0,1,{g}\ni{i},2,{e2},0,0,0,1,{g}\n");
+        }
+        let t = PredictionTable::parse_csv("t", &text).unwrap();
+        let r = audit(
+            &t,
+            &AuditConfig {
+                rounds: 50,
+                privacy: None,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let svg = dp_chart_svg(&r).unwrap();
+        let bar = |kp: usize| {
+            let at = svg.find(&format!("<title>KP{kp} ")).unwrap();
+            let start = svg[..at].rfind("<rect").unwrap();
+            svg[start..at + 200].to_string()
+        };
+        let (b1, b2) = (bar(1), bar(2));
+        assert!(
+            b1.contains(GROUP_COLOURS[1]) && b1.contains("worse: B (-50.0 pp"),
+            "{b1}"
+        );
+        assert!(
+            b2.contains(GROUP_COLOURS[0]) && b2.contains("worse: A (-50.0 pp"),
+            "{b2}"
+        );
+        assert!(svg.contains("observed DP, A worse") && svg.contains("observed DP, B worse"));
     }
 }

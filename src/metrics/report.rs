@@ -2,7 +2,7 @@
 //! report (schema "fairmark.audit/1") that the CLI, the browser page and other
 //! tools read.
 use super::accuracy::{accuracy, Accuracy};
-use super::bootstrap::bootstrap;
+use super::bootstrap::{bootstrap, GapPairs};
 use super::error::{MetricsError, Result};
 use super::grouping::Grouping;
 use super::parity::{mean, SuccessBits};
@@ -96,6 +96,25 @@ pub struct Band {
     pub p95: f64,
 }
 
+/// Which group does worse at a keypoint, and by how much: the direction that
+/// DP (a max − min) leaves out.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Gap {
+    /// The group with the lowest SDR@φ at this keypoint.
+    pub worse: String,
+    /// The group with the highest.
+    pub better: String,
+    /// SDR@φ(worse) − SDR@φ(better), a fraction ≤ 0 (its size is the DP).
+    pub sdr_gap: f64,
+    /// Bootstrap 95% interval of that difference with the two groups held
+    /// fixed: an upper end above 0 means the resamples do not agree on which
+    /// of the two is worse.
+    pub sdr_gap_ci: [f64; 2],
+    /// MRE(worse) − MRE(better) at this keypoint, mm: positive when the
+    /// group that succeeds less also misses by more on average.
+    pub mre_gap_mm: f64,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KeypointReport {
     /// 1-based.
@@ -110,8 +129,13 @@ pub struct KeypointReport {
     pub dp: IndexMap<String, f64>,
     pub dp_randomised: IndexMap<String, Band>,
     pub p_value: IndexMap<String, f64>,
+    /// Holm-adjusted over every test of the report (see `n_tests`).
     pub p_holm: IndexMap<String, f64>,
     pub dp_ci: IndexMap<String, [f64; 2]>,
+    /// Direction of the gap per attribute and `joint` (absent with fewer
+    /// than two groups); missing in reports written before it existed.
+    #[serde(default)]
+    pub gap: IndexMap<String, Gap>,
     /// Attributes (or `joint`) whose gap is significant after Holm correction.
     pub flagged: Vec<String>,
 }
@@ -127,6 +151,11 @@ pub struct AuditReport {
     pub rounds: usize,
     pub seed: u64,
     pub alpha: f64,
+    /// Permutation tests in the Holm family: keypoints × (attributes, plus
+    /// the joint grouping when there are several attributes). 0 in reports
+    /// written when Holm was applied per attribute.
+    #[serde(default)]
+    pub n_tests: usize,
     pub attributes: Vec<String>,
     #[serde(default)]
     pub anatomy: Option<crate::data::Anatomy>,
@@ -189,6 +218,51 @@ fn validate(cfg: &AuditConfig) -> Result<()> {
         return bad(format!("alpha must be in (0, 1), got {}", cfg.alpha));
     }
     Ok(())
+}
+
+/// The groups with the lowest and highest success rate among those with
+/// images (`None` with fewer than two).
+fn worse_and_better(rates: &[f64]) -> Option<(usize, usize)> {
+    let present: Vec<usize> = (0..rates.len()).filter(|&l| rates[l].is_finite()).collect();
+    if present.len() < 2 {
+        return None;
+    }
+    let worse = present
+        .iter()
+        .copied()
+        .reduce(|a, b| if rates[b] < rates[a] { b } else { a })?;
+    let better = present
+        .iter()
+        .copied()
+        .reduce(|a, b| if rates[b] > rates[a] { b } else { a })?;
+    // All equal: still two distinct groups, the gap is 0.
+    let better = if better == worse {
+        *present.iter().find(|&&l| l != worse)?
+    } else {
+        better
+    };
+    Some((worse, better))
+}
+
+/// Holm over every permutation test in the report at once (each grouping ×
+/// keypoint), not per attribute: flagging a keypoint anywhere in the report
+/// is one family of decisions. With one attribute the joint grouping is the
+/// same grouping, so it is counted once and shares the attribute's values.
+/// Returns the adjusted p-values `[grouping][kp]` and the family size.
+fn holm_over_report(p_values: &[Vec<f64>], n_attributes: usize) -> (Vec<Vec<f64>>, usize) {
+    let tested = if n_attributes == 1 { 1 } else { p_values.len() };
+    let flat: Vec<f64> = p_values[..tested].iter().flatten().copied().collect();
+    let adjusted = holm(&flat);
+    let mut out: Vec<Vec<f64>> = Vec::with_capacity(p_values.len());
+    let mut at = 0;
+    for p in &p_values[..tested] {
+        out.push(adjusted[at..at + p.len()].to_vec());
+        at += p.len();
+    }
+    while out.len() < p_values.len() {
+        out.push(out[0].clone());
+    }
+    (out, flat.len())
 }
 
 /// Runs the whole audit on a predictions table.
@@ -273,16 +347,38 @@ pub fn audit(table: &PredictionTable, cfg: &AuditConfig) -> Result<AuditReport> 
         let full = relabelled_dp(&bits, g, Relabel::FullPermutation, cfg.rounds, seed + 1);
         p_values.push(permutation_p_values(&observed[gi], &full));
     }
-    let p_holm: Vec<Vec<f64>> = p_values.iter().map(|p| holm(p)).collect();
+    let (p_holm, n_tests) = holm_over_report(&p_values, attrs.len());
+    // The smallest permutation p is 1/(R+1), so Holm can flag nothing
+    // unless n_tests/(R+1) < alpha: say so rather than report "no bias".
+    let floor = n_tests as f64 / (cfg.rounds as f64 + 1.0);
+    if floor >= cfg.alpha {
+        warnings.push(format!(
+            "with {} rounds the smallest Holm-adjusted p over the report's {n_tests} tests is {floor:.3}, not below alpha {}: no keypoint can be flagged; use at least {} rounds",
+            cfg.rounds,
+            cfg.alpha,
+            (n_tests as f64 / cfg.alpha).ceil() as usize
+        ));
+    }
+    // The direction per grouping and keypoint: the groups with the lowest
+    // and highest success rate (first in label order on ties).
+    let pairs: GapPairs = rates
+        .iter()
+        .map(|per_kp| per_kp.iter().map(|r| worse_and_better(r)).collect())
+        .collect();
     let grouping_refs: Vec<&Grouping> = groupings.iter().collect();
     let ci = bootstrap(
         table,
         th,
         &bits,
         &grouping_refs,
+        &pairs,
         cfg.rounds,
         cfg.seed.wrapping_add(7),
     );
+    let group_mre = |g: &Grouping, l: usize, kp: usize| {
+        let members = g.members(l);
+        members.iter().map(|&i| table.error(i, kp)).sum::<f64>() / members.len() as f64
+    };
 
     let kp_names = match &cfg.keypoint_names {
         Some(v) if v.len() == k => v.clone(),
@@ -341,6 +437,24 @@ pub fn audit(table: &PredictionTable, cfg: &AuditConfig) -> Result<AuditReport> 
                     .collect(),
                 p_value: per(&|gi| p_values[gi][kp]),
                 p_holm: per(&|gi| p_holm[gi][kp]),
+                gap: groupings
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(gi, g)| {
+                        let (w, b) = pairs[gi][kp]?;
+                        let gap = rates[gi][kp][w] - rates[gi][kp][b];
+                        Some((
+                            g.name.clone(),
+                            Gap {
+                                worse: g.groups[w].clone(),
+                                better: g.groups[b].clone(),
+                                sdr_gap: gap,
+                                sdr_gap_ci: ci.gap[gi][kp].unwrap_or([gap, gap]),
+                                mre_gap_mm: group_mre(g, w, kp) - group_mre(g, b, kp),
+                            },
+                        ))
+                    })
+                    .collect(),
                 dp_ci: names
                     .iter()
                     .enumerate()
@@ -391,6 +505,7 @@ pub fn audit(table: &PredictionTable, cfg: &AuditConfig) -> Result<AuditReport> 
         rounds: cfg.rounds,
         seed: cfg.seed,
         alpha: cfg.alpha,
+        n_tests,
         anatomy: cfg.anatomy,
         attributes: attrs,
         overall: Overall {
@@ -510,5 +625,105 @@ mod tests {
         assert_eq!(threshold_key(2.0), "2");
         assert_eq!(threshold_key(2.5), "2.5");
         assert_eq!(threshold_key(10.0), "10");
+    }
+
+    /// Hand-made: at KP1 site B fails half its images (errors 3 mm), site A
+    /// never does; at KP2 it is the other way round for sex M. The report
+    /// must name the worse group, give the signed gap and the MRE gap.
+    #[test]
+    fn the_gap_names_the_worse_group_with_its_sign() {
+        let mut body = String::new();
+        for i in 0..80 {
+            let site = ["A", "B"][i % 2];
+            let sex = ["F", "M"][(i / 2) % 2];
+            let e1 = if site == "B" && i % 4 == 1 { 3.0 } else { 1.0 };
+            let e2 = if i % 8 == 2 || i % 8 == 3 { 4.0 } else { 0.5 };
+            body += &format!("i{i},1,{e1},0,0,0,1,{site},{sex}\n");
+            body += &format!("i{i},2,{e2},0,0,0,1,{site},{sex}\n");
+        }
+        let t = table(&body);
+        let cfg = AuditConfig {
+            rounds: 200,
+            privacy: None,
+            ..Default::default()
+        };
+        let r = audit(&t, &cfg).unwrap();
+        let g = &r.keypoints[0].gap["site"];
+        assert_eq!((g.worse.as_str(), g.better.as_str()), ("B", "A"));
+        // B: 20 of 40 succeed, A: 40 of 40 → −0.5; MRE B 2.0, A 1.0 → +1 mm.
+        assert!((g.sdr_gap + 0.5).abs() < 1e-12, "{g:?}");
+        assert!((g.mre_gap_mm - 1.0).abs() < 1e-12, "{g:?}");
+        assert!(g.sdr_gap_ci[0] < -0.5 && -0.5 < g.sdr_gap_ci[1] && g.sdr_gap_ci[1] < 0.0);
+        let g = &r.keypoints[1].gap["sex"];
+        assert_eq!((g.worse.as_str(), g.better.as_str()), ("M", "F"));
+        assert!((g.sdr_gap + 0.5).abs() < 1e-12, "{g:?}");
+        assert!((g.mre_gap_mm - 1.75).abs() < 1e-12, "{g:?}");
+        // The joint grouping names a joint group.
+        assert!(r.keypoints[0].gap["joint"].worse.starts_with("B"));
+        // It survives the JSON round trip, and older reports without it read.
+        let json = serde_json::to_string(&r).unwrap();
+        let back: AuditReport = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.keypoints[0].gap, r.keypoints[0].gap);
+    }
+
+    /// Holm over the whole report: the adjusted p-values are those of one
+    /// family of all attribute × keypoint tests (plus joint), not one family
+    /// per attribute.
+    #[test]
+    fn holm_runs_over_every_test_of_the_report() {
+        let mut body = String::new();
+        for i in 0..40 {
+            let site = ["A", "B"][i % 2];
+            let sex = ["F", "M"][(i / 2) % 2];
+            for kp in 1..=3 {
+                let e = if site == "B" && kp == 1 && i % 4 == 1 {
+                    3.0
+                } else {
+                    1.0
+                };
+                body += &format!("i{i},{kp},{e},0,0,0,1,{site},{sex}\n");
+            }
+        }
+        let t = table(&body);
+        let r = audit(
+            &t,
+            &AuditConfig {
+                rounds: 100,
+                privacy: None,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(r.n_tests, 9, "3 keypoints × (site, sex, joint)");
+        let cols = ["site", "sex", "joint"];
+        let raw: Vec<f64> = cols
+            .iter()
+            .flat_map(|c| r.keypoints.iter().map(move |k| k.p_value[*c]))
+            .collect();
+        let adjusted = holm(&raw);
+        for (ci, c) in cols.iter().enumerate() {
+            for (kp, k) in r.keypoints.iter().enumerate() {
+                assert_eq!(k.p_holm[*c], adjusted[ci * 3 + kp], "{c} KP{}", kp + 1);
+            }
+        }
+        // Per attribute would have been smaller for the site test at KP1.
+        let site_only: Vec<f64> = r.keypoints.iter().map(|k| k.p_value["site"]).collect();
+        assert!(holm(&site_only)[0] < r.keypoints[0].p_holm["site"]);
+        // One attribute: joint is the same grouping, counted once.
+        let one = audit(
+            &t,
+            &AuditConfig {
+                attributes: vec!["site".into()],
+                rounds: 100,
+                privacy: None,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(one.n_tests, 3);
+        assert_eq!(
+            one.keypoints[0].p_holm["site"],
+            one.keypoints[0].p_holm["joint"]
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The audit as a readable text table for the terminal: summary, groups, REN,
-//! then keypoints worst first (largest DP over the audited attributes), with
-//! keypoints whose gap is significant after Holm correction marked `*`.
+//! then keypoints worst first (largest DP over the audited attributes), each
+//! with the group that does worse and its signed SDR gap, and keypoints whose
+//! gap is significant after Holm correction (over the whole report) marked `*`.
 use super::report::{AuditReport, JOINT};
 use std::fmt::Write;
 
@@ -64,8 +65,10 @@ pub fn render(report: &AuditReport) -> String {
     for c in &cols {
         let _ = write!(
             s,
-            " | {:>14} {:>6} {:>6} {:>7}",
+            " | {:>14} {:>12} {:>15} {:>6} {:>6} {:>7}",
             format!("DP {c}"),
+            "worse",
+            "gap pp [95% CI]",
             "rand95",
             "p",
             "p_holm"
@@ -90,9 +93,21 @@ pub fn render(report: &AuditReport) -> String {
         );
         for c in &cols {
             let flag = if kp.flagged.contains(c) { "*" } else { " " };
+            let (worse, gap) = match kp.gap.get(c) {
+                Some(g) => (
+                    truncate(&g.worse, 12),
+                    format!(
+                        "{:+.1} [{:+.0},{:+.0}]",
+                        100.0 * g.sdr_gap,
+                        100.0 * g.sdr_gap_ci[0],
+                        100.0 * g.sdr_gap_ci[1]
+                    ),
+                ),
+                None => ("-".into(), "-".into()),
+            };
             let _ = write!(
                 s,
-                " | {:>13.3}{flag} {:>6.3} {:>6.3} {:>7.3}",
+                " | {:>13.3}{flag} {worse:>12} {gap:>15} {:>6.3} {:>6.3} {:>7.3}",
                 kp.dp.get(c).copied().unwrap_or(f64::NAN),
                 kp.dp_randomised.get(c).map(|b| b.p95).unwrap_or(f64::NAN),
                 kp.p_value.get(c).copied().unwrap_or(f64::NAN),
@@ -103,7 +118,17 @@ pub fn render(report: &AuditReport) -> String {
     }
     let _ = writeln!(
         s,
-        "* gap significant after Holm correction (p_holm < {})",
+        "worse: the group with the lowest SDR@{} mm; gap: its SDR minus the best group's, percentage points, bootstrap 95% CI",
+        report.dp_threshold_mm
+    );
+    let family = if report.n_tests > 0 {
+        format!("over all {} tests of this report", report.n_tests)
+    } else {
+        "per attribute (an older report)".into()
+    };
+    let _ = writeln!(
+        s,
+        "* gap significant after Holm correction {family} (p_holm < {}); rand95: Di Via et al.'s randomisation band, a reproduction, not a null",
         report.alpha
     );
     for c in &cols {

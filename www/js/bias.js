@@ -215,6 +215,20 @@ async function render() {
   box.replaceChildren(...results.map((r) => column(fm, r, attr)));
 }
 
+/** " (B worse by 27.7 pp)" from a keypoint's signed gap, "" in older reports. */
+function direction(k, attr) {
+  const g = k.gap && k.gap[attr];
+  return g ? ` (${g.worse} worse by ${(-100 * g.sdr_gap).toFixed(1)} pp)` : "";
+}
+
+/** "−27.7 [−48, −6]": the signed SDR gap in percentage points with its interval. */
+function gapText(k, attr) {
+  const g = k.gap && k.gap[attr];
+  if (!g) return "";
+  const pp = (v) => `${v > 0 ? "+" : v < 0 ? "−" : ""}${Math.abs(100 * v).toFixed(1)}`;
+  return `${pp(g.sdr_gap)} [${pp(g.sdr_gap_ci[0])}, ${pp(g.sdr_gap_ci[1])}]`;
+}
+
 function chartImg(fm, report, attr) {
   let svg;
   const one = report.attributes.includes(attr) ? { ...report, attributes: [attr] } : report;
@@ -225,7 +239,7 @@ function chartImg(fm, report, attr) {
   }
   const url = URL.createObjectURL(new Blob([svg], { type: "image/svg+xml" }));
   chartUrls.push(url);
-  const flagged = report.keypoints.filter((k) => (k.flagged || []).includes(attr)).map((k) => k.name);
+  const flagged = report.keypoints.filter((k) => (k.flagged || []).includes(attr)).map((k) => `${k.name}${direction(k, attr)}`);
   const alt =
     `Bar chart of per-keypoint demographic parity (DP) of SDR at ${report.dp_threshold_mm} mm for ${attr}, ` +
     `mean ${fmt(report.dp_mean && report.dp_mean[attr], 3)}, with the attribute-randomised band; ` +
@@ -338,7 +352,7 @@ function column(fm, r, attr) {
         el(
           "table",
           { class: "kps" },
-          el("thead", {}, el("tr", {}, ["#", "Name", "MRE mm", "DP", "rand. p95", "p (Holm)", ""].map((h) => el("th", { scope: "col", text: h })))),
+          el("thead", {}, el("tr", {}, ["#", "Name", "MRE mm", "DP", "Worse group", "SDR gap pp [95% CI]", "rand. p95", "p (Holm)", ""].map((h) => el("th", { scope: "col", text: h })))),
           el(
             "tbody",
             {},
@@ -350,9 +364,11 @@ function column(fm, r, attr) {
                 el("td", { text: k.name }),
                 el("td", { class: "num", text: fmt(k.mre_mm) }),
                 el("td", { class: "num", text: fmt(k.dp && k.dp[attr], 3) }),
+                el("td", { class: "worse", text: (k.gap && k.gap[attr] && k.gap[attr].worse) || "" }),
+                el("td", { class: "num", text: gapText(k, attr) }),
                 el("td", { class: "num", text: fmt(k.dp_randomised && k.dp_randomised[attr] && k.dp_randomised[attr].p95, 3) }),
                 el("td", { class: "num", text: fmt(k.p_holm && k.p_holm[attr], 3) }),
-                el("td", { text: (k.flagged || []).includes(attr) ? "★ significant" : "" }),
+                el("td", { text: (k.flagged || []).includes(attr) ? `★ significant${direction(k, attr)}` : "" }),
               ),
             ),
           ),
