@@ -99,6 +99,7 @@ pub fn detect(a: DetectArgs) -> anyhow::Result<()> {
         .with_context(|| format!("detecting on {}", a.image.display()))?;
     // The document as the core made it: the browser writes the same one.
     fairmark::io::write_atomic(&a.out, serde_json::to_string_pretty(&det)?.as_bytes())?;
+    print!("{}", fairmark::detection::table::render(&det));
     let t = &det.timings_ms;
     eprintln!(
         "landmarks: {} ({:.1} ms: preprocess {:.1}, forward {:.1}, decode {:.1})",

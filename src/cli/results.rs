@@ -22,6 +22,36 @@ pub enum ResultsCommand {
     /// Agreement of the skeletal class (ANB, ISBI 2015 thresholds) of a second
     /// set of 19 ISBI landmarks with the reference annotator's, per subset.
     Classes(ClassesArgs),
+    /// How well a model's per-landmark uncertainty ranks its errors on a
+    /// dataset split: Spearman ρ with the radial error, AUROC for misses,
+    /// share of misses caught when the most uncertain landmarks are flagged.
+    Confidence(ConfidenceArgs),
+}
+
+#[derive(Args)]
+pub struct ConfidenceArgs {
+    /// A published model (models/NAME) or a run directory.
+    #[arg(long)]
+    pub model: PathBuf,
+    #[arg(long)]
+    pub data: PathBuf,
+    /// train, val, test or all.
+    #[arg(long, default_value = "val")]
+    pub split: String,
+    /// A miss: radial error above this many mm.
+    #[arg(long, default_value_t = 4.0)]
+    pub miss_mm: f64,
+    /// Share of landmarks flagged, most uncertain first.
+    #[arg(long, default_value_t = 0.1)]
+    pub flag_rate: f64,
+    #[arg(long, default_value = "auto")]
+    pub backend: String,
+    /// Markdown table to write (also printed).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The same as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -95,7 +125,119 @@ pub fn run(c: ResultsCommand) -> anyhow::Result<()> {
         ResultsCommand::Holdouts(a) => holdout_summary(a),
         ResultsCommand::Observers(a) => observers(a),
         ResultsCommand::Classes(a) => classes(a),
+        ResultsCommand::Confidence(a) => confidence(a),
     }
+}
+
+/// Runs the model as users do (`Landmarker::detect`, both stages) on every
+/// image of the split and scores its uncertainty against its errors.
+fn confidence(a: ConfidenceArgs) -> anyhow::Result<()> {
+    use fairmark::detection::pipeline::{DetectOptions, Pixels};
+    use fairmark::metrics::confidence::ranking;
+    anyhow::ensure!(
+        a.flag_rate > 0.0 && a.flag_rate <= 1.0 && a.miss_mm > 0.0,
+        "--flag-rate must be in (0, 1] and --miss-mm > 0"
+    );
+    let split = super::split_arg(&a.split)?;
+    let ds = fairmark::data::Dataset::load(&a.data)?;
+    let samples: Vec<_> = ds
+        .samples
+        .iter()
+        .filter(|s| split.is_none_or(|sp| s.split == sp))
+        .collect();
+    anyhow::ensure!(!samples.is_empty(), "no image in split {}", a.split);
+    let model =
+        fairmark::train::inference::load_landmarker(&a.model, super::runtime_for(&a.backend)?)?;
+    let bar = super::synth::progress_bar(samples.len() as u64, "detecting");
+    // Per landmark: error, then the scores (radius, coarse, fine, shift), mm.
+    let mut rows: Vec<[f64; 5]> = Vec::new();
+    let (mut low, mut low_misses) = (0usize, 0usize);
+    for s in &samples {
+        let path = fairmark::data::dataset::image_path(&a.data, s);
+        let img = fairmark::data::formats::image_io::load_image(&path)?;
+        let options = DetectOptions {
+            mm_per_px: Some(s.mm_per_px),
+            ..Default::default()
+        };
+        let det = futures_lite::future::block_on(model.detect(Pixels::Grey(&img), &options))
+            .with_context(|| format!("detecting on {}", path.display()))?;
+        anyhow::ensure!(
+            det.landmarks.len() == s.landmarks.len(),
+            "{}: the model has {} landmarks, the dataset {}",
+            s.image,
+            det.landmarks.len(),
+            s.landmarks.len()
+        );
+        for (l, t) in det.landmarks.iter().zip(&s.landmarks) {
+            let Some(u) = &l.uncertainty else { continue };
+            let m = s.mm_per_px;
+            let error = (l.x - t[0]).hypot(l.y - t[1]) * m;
+            low += u.low as usize;
+            low_misses += (u.low && error > a.miss_mm) as usize;
+            rows.push([
+                error,
+                u.radius_px * m,
+                u.coarse_spread_px * m,
+                u.fine_spread_px.unwrap_or(f64::NAN) * m,
+                u.stage_shift_px.unwrap_or(f64::NAN) * m,
+            ]);
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let error: Vec<f64> = rows.iter().map(|r| r[0]).collect();
+    let names = [
+        "radius (the document's)",
+        "coarse spread",
+        "fine spread",
+        "stage shift",
+    ];
+    let results: Vec<_> = names
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| rows.iter().all(|r| r[j + 1].is_finite()))
+        .map(|(j, name)| {
+            let score: Vec<f64> = rows.iter().map(|r| r[j + 1]).collect();
+            ranking(name, &error, &score, a.miss_mm, a.flag_rate)
+        })
+        .collect();
+    let misses = error.iter().filter(|e| **e > a.miss_mm).count();
+    let mut md = format!(
+        "{} images, {} landmarks of `{}` ({} split of {}); a miss is an error above {} mm ({} misses); {} landmarks ({:.1} %) marked low confidence (radius over {} mm), among them {} of the misses ({:.1} %).\n\n",
+        samples.len(),
+        error.len(),
+        a.model.display(),
+        a.split,
+        a.data.display(),
+        a.miss_mm,
+        misses,
+        low,
+        100.0 * low as f64 / error.len().max(1) as f64,
+        fairmark::detection::LOW_CONFIDENCE_MM,
+        low_misses,
+        100.0 * low_misses as f64 / misses.max(1) as f64,
+    );
+    md += &format!(
+        "| score | Spearman ρ with error | AUROC for misses | misses caught flagging {:.0} % |\n|---|---:|---:|---:|\n",
+        100.0 * a.flag_rate
+    );
+    for r in &results {
+        md += &format!(
+            "| {} | {:.3} | {:.3} | {:.1} % |\n",
+            r.score,
+            r.spearman,
+            r.auroc,
+            100.0 * r.caught
+        );
+    }
+    print!("{md}");
+    if let Some(p) = &a.out {
+        fairmark::io::write_atomic(p, md.as_bytes())?;
+    }
+    if let Some(p) = &a.json {
+        fairmark::io::write_atomic(p, serde_json::to_string_pretty(&results)?.as_bytes())?;
+    }
+    Ok(())
 }
 
 fn read_table(path: &Path) -> anyhow::Result<PredictionTable> {

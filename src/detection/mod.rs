@@ -9,6 +9,7 @@
 pub mod overlay;
 #[cfg(feature = "model")]
 pub mod pipeline;
+pub mod table;
 
 use crate::data::Anatomy;
 use crate::measure::{measure, MeasurementError, Measurements, SpacingSource};
@@ -50,6 +51,76 @@ pub struct Landmark {
     /// Moved by hand after detection (see [`Detection::relocate`]).
     #[serde(default)]
     pub corrected: bool,
+    /// How sure the model is of this landmark (absent in documents written
+    /// before it existed, and for points placed without a model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncertainty: Option<Uncertainty>,
+}
+
+/// A landmark whose uncertainty radius exceeds this many millimetres is
+/// flagged `low`: the model's own spread is wider than the 2 mm radius the
+/// literature counts a detection as successful within.
+pub const LOW_CONFIDENCE_MM: f64 = 2.0;
+
+/// The model's own uncertainty about one landmark, read off its heatmaps
+/// (docs/METHOD.md, "Confidence per landmark"). All lengths in original
+/// image pixels, and in mm where the spacing is known.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Uncertainty {
+    /// The summary radius: [`Spreads::radius_px`].
+    pub radius_px: f64,
+    pub radius_mm: Option<f64>,
+    /// Root-mean-square distance of the coarse stage's probability mass from
+    /// its peak.
+    pub coarse_spread_px: f64,
+    /// The same on the refinement stage's patch (coarse-to-fine models).
+    pub fine_spread_px: Option<f64>,
+    /// How far the refinement stage moved the coarse point.
+    pub stage_shift_px: Option<f64>,
+    /// `radius_mm` above [`LOW_CONFIDENCE_MM`] (false without a spacing).
+    pub low: bool,
+}
+
+/// What the pipeline measures per landmark, before the spacing is known.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Spreads {
+    pub coarse_px: f64,
+    pub fine_px: Option<f64>,
+    pub shift_px: Option<f64>,
+}
+
+impl Spreads {
+    /// The summary radius: the finest stage's spread (the coarse one for a
+    /// one-stage model). Chosen on the ISBI validation images over the coarse
+    /// spread, the stage shift and the larger of spread and shift
+    /// (docs/RESULTS.md, "Confidence per landmark").
+    pub fn radius_px(&self) -> f64 {
+        self.fine_px.unwrap_or(self.coarse_px)
+    }
+
+    fn uncertainty(&self, mm_per_px: Option<f64>) -> Uncertainty {
+        Uncertainty {
+            radius_px: self.radius_px(),
+            radius_mm: None,
+            coarse_spread_px: self.coarse_px,
+            fine_spread_px: self.fine_px,
+            stage_shift_px: self.shift_px,
+            low: false,
+        }
+        .at_spacing(mm_per_px)
+    }
+}
+
+impl Uncertainty {
+    /// The same with its mm and `low` flag for this spacing.
+    fn at_spacing(&self, mm_per_px: Option<f64>) -> Self {
+        let radius_mm = mm_per_px.map(|m| self.radius_px * m);
+        Self {
+            radius_mm,
+            low: radius_mm.is_some_and(|r| r > LOW_CONFIDENCE_MM),
+            ..self.clone()
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -172,6 +243,7 @@ fn locate(
             x_mm: mm.map(|m| p[0] * m),
             y_mm: mm.map(|m| p[1] * m),
             corrected: false,
+            uncertainty: None,
         })
         .collect();
     Ok(Located {
@@ -216,6 +288,34 @@ impl Detection {
         })
     }
 
+    /// Attaches the model's uncertainty per landmark (in landmark order);
+    /// a landmark whose maps gave no finite spread gets none (a JSON null
+    /// would not read back as a number).
+    pub fn with_spreads(mut self, spreads: &[Spreads]) -> Self {
+        for (l, s) in self.landmarks.iter_mut().zip(spreads) {
+            let finite = [Some(s.coarse_px), s.fine_px, s.shift_px]
+                .iter()
+                .flatten()
+                .all(|v| v.is_finite());
+            l.uncertainty = finite.then(|| s.uncertainty(self.mm_per_px));
+        }
+        self
+    }
+
+    /// Landmark indices, least certain first (those without an uncertainty
+    /// last, in landmark order): the order to check them in by hand.
+    pub fn check_order(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.landmarks.len()).collect();
+        let radius = |i: usize| {
+            self.landmarks[i]
+                .uncertainty
+                .as_ref()
+                .map_or(f64::NEG_INFINITY, |u| u.radius_px)
+        };
+        order.sort_by(|&a, &b| radius(b).total_cmp(&radius(a)).then(a.cmp(&b)));
+        order
+    }
+
     /// The same detection with its landmarks moved to `points` (a clinician's
     /// corrections) and the spacing given again (`None`: as the policy says):
     /// mm values and measurements follow, and a landmark that moved is marked
@@ -229,6 +329,9 @@ impl Detection {
         let mut l = locate(self.model.anatomy, &names, points, given_mm_per_px)?;
         for (new, old) in l.landmarks.iter_mut().zip(&self.landmarks) {
             new.corrected = old.corrected || new.x != old.x || new.y != old.y;
+            // The model's uncertainty stays with its landmark (a corrected
+            // one says how unsure the model was); only its mm follow the spacing.
+            new.uncertainty = old.uncertainty.as_ref().map(|u| u.at_spacing(l.mm_per_px));
         }
         Ok(Self {
             mm_per_px: l.mm_per_px,
@@ -301,6 +404,65 @@ mod tests {
         assert_eq!(json["preprocess"], "cpu");
         let back = Detection::from_json_value(json).unwrap();
         assert_eq!(back, d);
+    }
+
+    /// The summary radius, the `low` flag at 2 mm, the order to check in,
+    /// and the mm following a spacing given later.
+    #[test]
+    fn uncertainty_ranks_and_flags_landmarks() {
+        let shape = mean_landmarks_in_box(Anatomy::Ceph, 1935.0, 2400.0);
+        let names = Anatomy::Ceph.landmark_names();
+        let mut spreads = vec![
+            Spreads {
+                coarse_px: 40.0,
+                fine_px: Some(5.0),
+                shift_px: Some(3.0),
+            };
+            names.len()
+        ];
+        spreads[2].fine_px = Some(30.0); // 3 mm of spread on the patch
+        spreads[6].fine_px = Some(12.0);
+        spreads[7].coarse_px = f64::NAN;
+        let d = Detection::new(context(Anatomy::Ceph), &names, &shape, Some(0.1))
+            .unwrap()
+            .with_spreads(&spreads);
+        let u = |i: usize| d.landmarks[i].uncertainty.clone();
+        assert_eq!(u(0).unwrap().radius_px, 5.0);
+        assert_eq!(u(0).unwrap().radius_mm, Some(0.5));
+        assert!(!u(0).unwrap().low);
+        assert_eq!(u(2).unwrap().radius_px, 30.0);
+        assert!(u(2).unwrap().low && !u(6).unwrap().low);
+        assert_eq!(u(7), None, "NaN spread: no uncertainty rather than null");
+        assert_eq!(&d.check_order()[..2], &[2, 6]);
+        assert_eq!(*d.check_order().last().unwrap(), 7);
+        let back = Detection::from_json_value(serde_json::to_value(&d).unwrap()).unwrap();
+        assert_eq!(back, d);
+        // A coarser spacing given later: 30 px is now 6 mm, 12 px 2.4 mm.
+        let r = d.relocate(&d.points(), Some(0.2)).unwrap();
+        assert!(r.landmarks[6].uncertainty.as_ref().unwrap().low);
+        assert_eq!(
+            r.landmarks[2].uncertainty.as_ref().unwrap().radius_mm,
+            Some(6.0)
+        );
+        // The terminal table lists the least certain first and marks them.
+        let text = table::render(&d);
+        let rows: Vec<&str> = text.lines().skip(1).collect();
+        assert!(
+            rows[0].trim_start().starts_with("3 ") && rows[0].ends_with("check"),
+            "{text}"
+        );
+        assert!(
+            rows[1].trim_start().starts_with("7 ") && !rows[1].ends_with("check"),
+            "{text}"
+        );
+        assert!(rows[names.len() - 1].contains(" -"), "{text}");
+        // A one-stage model: the coarse spread is the radius.
+        let one = Spreads {
+            coarse_px: 7.0,
+            fine_px: None,
+            shift_px: None,
+        };
+        assert_eq!(one.radius_px(), 7.0);
     }
 
     #[test]

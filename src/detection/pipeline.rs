@@ -3,7 +3,7 @@
 //! refinement → read-back →) landmarks in original pixels, spacing and
 //! measurements. `fairmark detect`, the browser and the tests all run this.
 //! Read-back is asynchronous only, because a synchronous read panics on WebGPU.
-use super::{Detection, DetectionContext, ImageInfo, ModelInfo, Preprocess, Timings};
+use super::{Detection, DetectionContext, ImageInfo, ModelInfo, Preprocess, Spreads, Timings};
 use crate::data::preprocess::letterbox::Letterbox;
 use crate::data::preprocess::patch::PatchSource;
 use crate::data::preprocess::pixels::grey_from_bytes;
@@ -11,7 +11,7 @@ use crate::data::GreyImage;
 use crate::gpu::GpuLetterbox;
 use crate::measure::MeasurementError;
 use crate::model::attributes::{attribute_tensor, AttributeError};
-use crate::model::decode::{decode_batch, to_original};
+use crate::model::decode::{decode_batch, spreads, to_original};
 use crate::model::refiner::RefineBatch;
 use crate::model::Landmarker;
 use burn::tensor::activation::softmax;
@@ -163,7 +163,17 @@ impl Landmarker {
             .try_to_vec::<f32>()
             .map_err(|e| DetectError::ReadBack(format!("{e:?}")))?;
 
-        let mut points = to_original(&decode_batch(&data, 1, k, h, w)[0], &lb);
+        let coarse = decode_batch(&data, 1, k, h, w).remove(0);
+        // The model's own uncertainty per landmark, in original pixels.
+        let mut spread: Vec<Spreads> = spreads(&data, 0, k, h, w, &coarse)
+            .into_iter()
+            .map(|s| Spreads {
+                coarse_px: s / lb.scale,
+                fine_px: None,
+                shift_px: None,
+            })
+            .collect();
+        let mut points = to_original(&coarse, &lb);
         if let (Some(refiner), Some(cfg)) = (self.net().refiner(), &spec.config.detector.refine) {
             let source = patch_source(&pixels, cfg.step(lb.scale))?;
             let batch = RefineBatch::new(&source, &points, cfg, lb.scale);
@@ -174,7 +184,16 @@ impl Landmarker {
                 .map_err(|e| DetectError::ReadBack(format!("{e:?}")))?
                 .try_to_vec::<f32>()
                 .map_err(|e| DetectError::ReadBack(format!("{e:?}")))?;
-            points = batch.decode(&probs);
+            let refined = batch.decode(&probs);
+            for ((s, fine), (c, r)) in spread
+                .iter_mut()
+                .zip(batch.spreads(&probs, &refined))
+                .zip(points.iter().zip(&refined))
+            {
+                s.fine_px = Some(fine);
+                s.shift_px = Some((r[0] - c[0]).hypot(r[1] - c[1]));
+            }
+            points = refined;
         }
         // `forward` covers both stages.
         let t2 = Instant::now();
@@ -201,7 +220,8 @@ impl Landmarker {
                 total: 0.0,
             },
         };
-        let mut det = Detection::new(context, &spec.landmark_names, &points, options.mm_per_px)?;
+        let mut det = Detection::new(context, &spec.landmark_names, &points, options.mm_per_px)?
+            .with_spreads(&spread);
         let t3 = Instant::now();
         det.timings_ms.decode = ms(t2, t3);
         det.timings_ms.total = ms(t0, t3);

@@ -3,6 +3,7 @@
 pub mod accuracy;
 pub mod bootstrap;
 pub mod chart;
+pub mod confidence;
 pub mod error;
 pub mod grouping;
 pub mod options;

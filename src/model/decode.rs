@@ -1,7 +1,7 @@
 //! From heatmaps to landmark coordinates: per map the argmax with sub-pixel
 //! refinement (on the CPU, after an asynchronous-safe read-back), then the
 //! letterbox inverse back to original-image pixels.
-use crate::data::preprocess::heatmap::argmax_subpixel;
+use crate::data::preprocess::heatmap::{argmax_subpixel, spread};
 use crate::data::preprocess::letterbox::Letterbox;
 
 /// `heatmaps` row-major `[B, K, H, W]` → per image K points in input pixels.
@@ -20,6 +20,27 @@ pub fn decode_batch(
                     argmax_subpixel(&heatmaps[off..off + h * w], w, h)
                 })
                 .collect()
+        })
+        .collect()
+}
+
+/// Spread of each map of image `i` around its decoded point, in map pixels
+/// (see [`spread`]): the model's own uncertainty, per landmark.
+pub fn spreads(
+    heatmaps: &[f32],
+    i: usize,
+    k: usize,
+    h: usize,
+    w: usize,
+    points: &[[f64; 2]],
+) -> Vec<f64> {
+    (0..k)
+        .map(|j| {
+            let off = (i * k + j) * h * w;
+            match (heatmaps.get(off..off + h * w), points.get(j)) {
+                (Some(map), Some(p)) => spread(map, w, h, *p),
+                _ => f64::NAN,
+            }
         })
         .collect()
 }

@@ -11,7 +11,7 @@
 //! the peaks back to the image.
 use super::config::RefineConfig;
 use super::unet::UNet;
-use crate::data::preprocess::heatmap::argmax_subpixel;
+use crate::data::preprocess::heatmap::{argmax_subpixel, spread};
 use crate::data::preprocess::patch::{PatchFrame, PatchSource};
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -133,6 +133,23 @@ impl RefineBatch {
                     c
                 }
             })
+            .collect()
+    }
+
+    /// Spread of each patch's map around the refined point (see
+    /// [`crate::data::preprocess::heatmap::spread`]), in original pixels.
+    pub fn spreads(&self, probabilities: &[f32], refined: &[[f64; 2]]) -> Vec<f64> {
+        let pp = self.size * self.size;
+        self.frames
+            .iter()
+            .zip(refined)
+            .enumerate()
+            .map(
+                |(i, (frame, &r))| match probabilities.get(i * pp..(i + 1) * pp) {
+                    Some(map) => spread(map, self.size, self.size, frame.to_patch(r)) * frame.step,
+                    None => f64::NAN,
+                },
+            )
             .collect()
     }
 }

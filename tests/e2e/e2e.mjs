@@ -134,8 +134,9 @@ async function measurement(page, key) {
   return t.trim() === "–" ? NaN : Number(t);
 }
 
+/** The table row of landmark i (0-based): rows are listed least certain first. */
 async function landmarkRow(page, i) {
-  return page.$$eval("#landmarks tbody tr", (rows, i) => [...rows[i].cells].map((c) => c.textContent.trim()), i);
+  return page.$eval(`#landmarks tbody tr[data-keypoint="${i + 1}"]`, (r) => [...r.cells].map((c) => c.textContent.trim()));
 }
 
 async function download(page, button) {
@@ -171,8 +172,14 @@ async function clinicianFlow(page, backend, { screenshot }) {
   check(rows.length === 10, `expected 10 ceph landmarks in the table, got ${rows.length}`);
   const points = JSON.parse(await page.$eval("#viewer", (c) => c.dataset.points || "[]"));
   check(points.length === 10, `expected 10 landmarks drawn on the canvas, got ${points.length}`);
-  const names = await page.$$eval("#landmarks tbody tr td:nth-child(2)", (tds) => tds.map((t) => t.textContent.trim()));
+  const names = await page.$$eval("#landmarks tbody tr", (rows) =>
+    rows.sort((a, b) => a.dataset.keypoint - b.dataset.keypoint).map((r) => r.cells[1].textContent.trim()),
+  );
   check(names[0] === "S" && names[1] === "N" && names[4] === "A", `unexpected landmark names ${names.join(",")}`);
+  // Every landmark has the model's uncertainty, listed least certain first.
+  const radii = await page.$$eval("#landmarks tbody tr td.uncertainty", (tds) => tds.map((t) => Number(t.textContent)));
+  check(radii.length === 10 && radii.every(Number.isFinite), `uncertainty column: ${radii.join(",")}`);
+  check(radii.every((r, j) => j === 0 || radii[j - 1] >= r), `rows are not least certain first: ${radii.join(",")}`);
 
   // Drag A (keypoint 5) 25 CSS px right and 15 down with the mouse: SNA must change.
   const sna0 = await measurement(page, "sna_deg");
@@ -194,7 +201,7 @@ async function clinicianFlow(page, backend, { screenshot }) {
   const sna1 = await measurement(page, "sna_deg");
   check(sna1 !== sna0, `dragging landmark A did not change SNA (still ${sna0}°)`);
   const rowA = await landmarkRow(page, 4);
-  check((await page.$eval("#landmarks tbody tr:nth-child(5)", (r) => r.className)).includes("corrected"), "the dragged landmark is not marked as corrected");
+  check((await page.$eval("#landmarks tbody tr[data-keypoint=\"5\"]", (r) => r.className)).includes("corrected"), "the dragged landmark is not marked as corrected");
   log(`  dragged A: SNA ${sna0}° → ${sna1}°`);
 
   // Keyboard: A is selected after the drag; ArrowRight moves it 1 px, Shift+ArrowDown 10 px.
@@ -206,7 +213,7 @@ async function clinicianFlow(page, backend, { screenshot }) {
   check(Math.abs(Number(rowA2[3]) - Number(rowA[3]) - 10) < 0.051, `Shift+ArrowDown did not move A by 10 px (y ${rowA[3]} → ${rowA2[3]})`);
   const sna2 = await measurement(page, "sna_deg");
   await page.keyboard.press("n"); // select the next landmark (B)
-  check((await page.$eval("#landmarks tbody tr:nth-child(6)", (r) => r.className)).includes("selected"), "N did not select the next landmark");
+  check((await page.$eval("#landmarks tbody tr[data-keypoint=\"6\"]", (r) => r.className)).includes("selected"), "N did not select the next landmark");
   await page.keyboard.press("Escape");
   // Zoom with the keyboard and back: the landmarks stay where they were on the image.
   await page.keyboard.press("+");
@@ -234,7 +241,7 @@ async function clinicianFlow(page, backend, { screenshot }) {
 
   if (screenshot) {
     await page.check("#clin-truth");
-    await page.click("#landmarks tbody tr:nth-child(5) button");
+    await page.click('#landmarks tbody tr[data-keypoint="5"] button');
     await page.evaluate(() => {
       if (document.activeElement) document.activeElement.blur();
       window.scrollTo(0, 0);
@@ -347,6 +354,11 @@ async function biasCsvFlow(page) {
   await checkColumn(page, "A", 10);
   const flagged = await page.$$eval('#bias-results [data-column="A"] table.kps tr.flagged td:nth-child(2)', (t) => t.map((x) => x.textContent));
   check(flagged.includes("A"), `the example's injected bias at landmark A is not flagged (flagged: ${flagged.join(", ") || "none"})`);
+  // The example injects error for adolescents: the page must say so, not only that a gap exists.
+  const worse = await page.$$eval('#bias-results [data-column="A"] table.kps tr.flagged', (rows) =>
+    rows.filter((r) => r.children[1].textContent === "A").map((r) => r.querySelector("td.worse").textContent),
+  );
+  check(worse[0] === "adolescent", `landmark A's worse group is ${worse[0]}, expected adolescent (the injected bias)`);
   log(`  ${e}; flagged: ${flagged.join(", ")}`);
 }
 

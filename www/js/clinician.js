@@ -5,7 +5,7 @@
 // Image bytes stay in this tab: files are decoded with createImageBitmap,
 // drawn to a canvas and handed to the wasm model as pixels.
 
-import { getModel, loadPackage, modelEntry, entryAttributes } from "./wasm.js";
+import { getModel, loadPackage, loadedPackage, modelEntry, entryAttributes, decodeImageFile } from "./wasm.js";
 import { drawScene, drawScaleBar } from "./draw.js";
 import { landmarksCsv } from "./csv.js";
 import { el, fmt, saveBlob, errorText, setStatus, safeName } from "./util.js";
@@ -164,7 +164,7 @@ async function openFile(file) {
     return;
   }
   try {
-    const bmp = await createImageBitmap(file);
+    const bmp = await decodeImageFile(file); // refuses images over the pixel cap
     const c = document.createElement("canvas");
     c.width = bmp.width;
     c.height = bmp.height;
@@ -464,8 +464,25 @@ function renderLandmarks() {
   const tbody = $("landmarks").querySelector("tbody");
   const doc = state.result ? state.result.landmarks : [];
   const corrected = correctedSet();
+  // Least certain first (the core's order), so the ones to check by hand lead.
+  let order = state.landmarks.map((_, i) => i);
+  const fm = loadedPackage();
+  if (state.result && fm) {
+    try {
+      order = Array.from(fm.checkOrder(state.result));
+    } catch {
+      /* a document without uncertainty keeps the landmark order */
+    }
+  }
+  const low = doc.filter((d) => d.uncertainty && d.uncertainty.low).length;
+  $("landmarks-note").textContent = doc.some((d) => d.uncertainty)
+    ? `± is the model's own uncertainty radius (${state.result.mm_per_px ? "mm" : "px"}); least certain first. ` +
+      (low ? `${low} landmark(s) marked “check”: radius over 2 mm.` : "None over 2 mm.")
+    : "";
   tbody.replaceChildren(
-    ...state.landmarks.map((l, i) => {
+    ...order.map((i) => {
+      const l = state.landmarks[i];
+      const u = doc[i] && doc[i].uncertainty;
       const btn = el("button", { type: "button", class: "link", "aria-pressed": String(i === state.selected), text: l.name });
       btn.addEventListener("click", () => {
         select(i);
@@ -473,13 +490,18 @@ function renderLandmarks() {
       });
       return el(
         "tr",
-        { class: [i === state.selected ? "selected" : "", corrected.has(i) ? "corrected" : ""].join(" ").trim() || null },
+        {
+          class: [i === state.selected ? "selected" : "", corrected.has(i) ? "corrected" : "", u && u.low ? "low-confidence" : ""].join(" ").trim() || null,
+          "data-keypoint": String(l.keypoint ?? i + 1),
+        },
         el("td", { class: "num", text: String(l.keypoint ?? i + 1) }),
         el("td", {}, btn),
         el("td", { class: "num", text: fmt(l.x, 1) }),
         el("td", { class: "num", text: fmt(l.y, 1) }),
         el("td", { class: "num", text: doc[i] ? fmt(doc[i].x_mm, 1) : "–" }),
         el("td", { class: "num", text: doc[i] ? fmt(doc[i].y_mm, 1) : "–" }),
+        el("td", { class: "num uncertainty", text: u ? fmt(u.radius_mm ?? u.radius_px, u.radius_mm != null ? 2 : 1) : "–" }),
+        el("td", { class: "check", text: u && u.low ? "check" : "" }),
       );
     }),
   );
@@ -546,6 +568,7 @@ function paint() {
     landmarks: state.landmarks,
     selected: state.selected,
     corrected: correctedSet(),
+    uncertainty: state.result ? state.result.landmarks.map((l) => l.uncertainty) : [],
     truth,
     labels: state.labels,
     radius: 5 * d,

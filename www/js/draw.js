@@ -9,6 +9,8 @@ export const COLORS = {
   truth: "#7dff7a",
   outline: "#081018",
   label: "#ffffff",
+  uncertainty: "rgba(53, 208, 255, 0.55)",
+  low: "#ff5a4f",
 };
 
 /**
@@ -46,6 +48,19 @@ export function drawScene(ctx, image, view, opts) {
   }
 
   const lms = opts.landmarks || [];
+  // The model's uncertainty radius (image pixels) as a dashed circle, red
+  // where it exceeds 2 mm: where to look twice.
+  (opts.uncertainty || []).forEach((u, i) => {
+    if (!u || !lms[i] || !(u.radius_px > 0)) return;
+    const [sx, sy] = toScreen(lms[i].x, lms[i].y);
+    ctx.beginPath();
+    ctx.setLineDash([r, r]);
+    ctx.arc(sx, sy, Math.max(r * 1.2, u.radius_px * view.s), 0, Math.PI * 2);
+    ctx.lineWidth = Math.max(1, r / 4);
+    ctx.strokeStyle = u.low ? COLORS.low : COLORS.uncertainty;
+    ctx.stroke();
+    ctx.setLineDash([]);
+  });
   ctx.font = `600 ${font}px system-ui, sans-serif`;
   ctx.textBaseline = "middle";
   lms.forEach((l, i) => {

@@ -120,6 +120,28 @@ pub fn argmax_subpixel(heatmap: &[f32], w: usize, h: usize) -> [f64; 2] {
     ]
 }
 
+/// How spread out a probability map is around a point: the root-mean-square
+/// distance of its (normalised, non-negative) mass from `at`, in map pixels.
+/// One sharp peak at `at` gives about 0; mass split between two places or
+/// smeared over a region gives a large value. NaN when the map has no mass.
+pub fn spread(map: &[f32], w: usize, h: usize, at: [f64; 2]) -> f64 {
+    let n = (w * h).min(map.len());
+    let (mut mass, mut moment) = (0.0f64, 0.0f64);
+    for (i, &v) in map[..n].iter().enumerate() {
+        if !(v.is_finite() && v > 0.0) {
+            continue;
+        }
+        let (dx, dy) = ((i % w) as f64 - at[0], (i / w) as f64 - at[1]);
+        mass += v as f64;
+        moment += v as f64 * (dx * dx + dy * dy);
+    }
+    if mass > 0.0 {
+        (moment / mass).sqrt()
+    } else {
+        f64::NAN
+    }
+}
+
 /// Decodes `K × H × W` heatmaps to K points.
 pub fn decode_heatmaps(heatmaps: &[f32], w: usize, h: usize) -> Vec<[f64; 2]> {
     if w * h == 0 {
@@ -174,6 +196,22 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn spread_by_hand() {
+        // Half the mass at the point, half 4 pixels right: √(½·16) = 2√2.
+        let mut map = vec![0f32; 5 * 3];
+        map[5] = 0.5;
+        map[5 + 4] = 0.5;
+        assert!((spread(&map, 5, 3, [0.0, 1.0]) - 8f64.sqrt()).abs() < 1e-12);
+        // Unnormalised and one-hot: 0 at the peak, the distance elsewhere.
+        let mut one = vec![0f32; 16];
+        one[2 * 4 + 1] = 3.0;
+        assert_eq!(spread(&one, 4, 4, [1.0, 2.0]), 0.0);
+        assert!((spread(&one, 4, 4, [1.0, 0.0]) - 2.0).abs() < 1e-12);
+        assert!(spread(&[0.0; 4], 2, 2, [0.0, 0.0]).is_nan());
+        assert!(spread(&[f32::NAN, -1.0, 0.0, 0.0], 2, 2, [0.0, 0.0]).is_nan());
     }
 
     #[test]
