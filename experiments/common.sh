@@ -91,3 +91,47 @@ ablations() {
     train_eval "$data" "$tag-idfopnet-no-fairop" idfopnet "$seed" --no-fair-opt
     train_eval "$data" "$tag-idfopnet-no-mining" idfopnet "$seed" --no-mining
 }
+
+# isbi_test_rows RUN LABEL: evaluates $OUT/runs/RUN once on ISBI Test1 (with
+# and without 173/283, the copies of training images) and Test2, into
+# $OUT/isbi/RUN-<set>-<keep|drop>.{csv,json} (skipped when there), and
+# appends "LABEL, <set>…=<csv>" to the array rows for `results accuracy`.
+isbi_test_rows() {
+    local run=$1 label=$2 set dup d csv name flag
+    mkdir -p "$OUT/isbi"
+    for set in test1 test2; do
+        # Both duplicated images (173, 283) are Test1 images.
+        local dups=(keep)
+        [ "$set" = test1 ] && dups=(keep drop)
+        for dup in "${dups[@]}"; do
+            flag=()
+            name="$label, $set"
+            if [ "$dup" = drop ]; then
+                flag=(--drop-duplicates)
+                name="$name without 173/283"
+            fi
+            d=$(isbi "isbi-$set-$dup" --test-set "$set" "${flag[@]}")
+            csv="$OUT/isbi/$run-$set-$dup.csv"
+            if [ ! -f "$csv" ]; then
+                fm eval --model "$OUT/runs/$run" --data "$d" --split test --out "$csv" \
+                    --report "$OUT/isbi/$run-$set-$dup.json" --rounds "$ROUNDS" \
+                    --backend "$BACKEND" >&2
+            fi
+            rows+=("$name=$csv")
+        done
+    done
+}
+
+# isbi_junior_rows: the human floor on the same test sets, the junior
+# annotator scored as predictions against the senior one
+# ($OUT/isbi/junior-<set>.csv), appended to rows.
+isbi_junior_rows() {
+    local junior="$OUT/isbi/junior.csv" set
+    mkdir -p "$OUT/isbi"
+    fm results observers --reference "$SHARED/annotations/isbi2015_ceph_senior.csv" \
+        --second "$SHARED/annotations/isbi2015_ceph_junior.csv" --all-landmarks --out "$junior" >&2
+    for set in test1 test2; do
+        awk -F, -v s="$set" 'NR == 1 || $8 == s' "$junior" >"$OUT/isbi/junior-$set.csv"
+        rows+=("junior annotator (human floor), $set=$OUT/isbi/junior-$set.csv")
+    done
+}

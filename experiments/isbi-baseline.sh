@@ -16,21 +16,7 @@ run="isbi-unet-$SIZE"
 train_eval "$data" "$run" unet 1
 mkdir -p "$OUT/isbi" "$OUT/tables"
 rows=()
-for set in test1 test2; do
-    for dup in keep drop; do
-        flag=()
-        label="$set"
-        if [ "$dup" = drop ]; then
-            flag=(--drop-duplicates)
-            label="$set without 173/283"
-        fi
-        d=$(isbi "isbi-$set-$dup" --test-set "$set" "${flag[@]}")
-        csv="$OUT/isbi/$run-$set-$dup.csv"
-        fm eval --model "$OUT/runs/$run" --data "$d" --split test --out "$csv" \
-            --report "$OUT/isbi/$run-$set-$dup.json" --rounds "$ROUNDS" --backend "$BACKEND" >&2
-        rows+=("$label=$csv")
-    done
-done
+isbi_test_rows "$run" "U-Net ${SIZE}²"
 fm results accuracy --thresholds 2,2.5,3,4 --out "$OUT/tables/$run.md" "${rows[@]}"
 fm results classes --reference "$SHARED/annotations/isbi2015_ceph_senior.csv" \
     --second "$SHARED/annotations/isbi2015_ceph_junior.csv" \

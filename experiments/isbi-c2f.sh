@@ -44,42 +44,11 @@ SIZE=$COARSE_W DRO_EPOCHS=${DRO_EPOCHS:-8} DRO_LR=${DRO_LR:-3e-4} SIGMA=2 \
     train_eval "$data" "$dro" groupdro 1 --init "$OUT/runs/$fine"
 
 mkdir -p "$OUT/isbi" "$OUT/tables"
-# The human floor on the same subsets: the junior annotator as predictions.
-junior="$OUT/isbi/junior.csv"
-fm results observers --reference "$SHARED/annotations/isbi2015_ceph_senior.csv" \
-    --second "$SHARED/annotations/isbi2015_ceph_junior.csv" --all-landmarks --out "$junior" >&2
-for set in test1 test2; do
-    awk -F, -v s="$set" 'NR == 1 || $8 == s' "$junior" >"$OUT/isbi/junior-$set.csv"
-done
 rows=()
-for run in "$fine" "$dro" "$coarse"; do
-    label="coarse to fine"
-    [ "$run" = "$dro" ] && label="coarse to fine, GroupDRO"
-    [ "$run" = "$coarse" ] && label="coarse stage only"
-    for set in test1 test2; do
-        # Both duplicated images (173, 283) are Test1 images.
-        dups=(keep)
-        [ "$set" = test1 ] && dups=(keep drop)
-        for dup in "${dups[@]}"; do
-            flag=()
-            name="$label, $set"
-            if [ "$dup" = drop ]; then
-                flag=(--drop-duplicates)
-                name="$name without 173/283"
-            fi
-            d=$(isbi "isbi-$set-$dup" --test-set "$set" "${flag[@]}")
-            csv="$OUT/isbi/$run-$set-$dup.csv"
-            if [ ! -f "$csv" ]; then
-                fm eval --model "$OUT/runs/$run" --data "$d" --split test --out "$csv" \
-                    --report "$OUT/isbi/$run-$set-$dup.json" --rounds "$ROUNDS" \
-                    --backend "$BACKEND" >&2
-            fi
-            rows+=("$name=$csv")
-        done
-    done
-done
-rows+=("junior annotator (human floor), test1=$OUT/isbi/junior-test1.csv")
-rows+=("junior annotator (human floor), test2=$OUT/isbi/junior-test2.csv")
+isbi_test_rows "$fine" "coarse to fine"
+isbi_test_rows "$dro" "coarse to fine, GroupDRO"
+isbi_test_rows "$coarse" "coarse stage only"
+isbi_junior_rows
 fm results accuracy --thresholds 2,2.5,3,4 --out "$OUT/tables/$TAG.md" "${rows[@]}" >/dev/null
 fm results accuracy --thresholds 2 --out "$OUT/tables/$TAG-test-sets.md" --anatomy isbi \
     --per-landmark "$OUT/tables/$TAG-landmarks.md" \

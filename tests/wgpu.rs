@@ -10,7 +10,7 @@ use fairmark::model::store;
 
 #[test]
 fn detector_runs_on_wgpu_like_on_cpu() {
-    let Some(gpu) = try_wgpu() else {
+    let Some((gpu, adapter)) = try_wgpu() else {
         assert!(
             std::env::var("FAIRMARK_REQUIRE_WGPU").is_err(),
             "FAIRMARK_REQUIRE_WGPU is set but no wgpu adapter started"
@@ -18,6 +18,12 @@ fn detector_runs_on_wgpu_like_on_cpu() {
         eprintln!("no wgpu adapter: skipped (install mesa-vulkan-drivers)");
         return;
     };
+    // The adapter is named, so a run says which Vulkan driver it used.
+    assert!(
+        adapter.contains("Vulkan") || adapter.contains("Gl") || adapter.contains("Metal"),
+        "{adapter}"
+    );
+    eprintln!("adapter: {adapter}");
     let cfg = DetectorConfig::new(
         Architecture::Unet,
         3,

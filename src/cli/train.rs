@@ -85,6 +85,11 @@ pub struct TrainArgs {
     /// Start from this run's best weights (required for groupdro).
     #[arg(long)]
     pub init: Option<PathBuf>,
+    /// Stop after this many minutes of wall time (after the batch running
+    /// then, keeping the last whole epoch's checkpoint) and exit 0: a
+    /// budgeted piece of a longer run, continued later with --resume.
+    #[arg(long)]
+    pub max_minutes: Option<f64>,
 }
 
 impl TrainArgs {
@@ -117,6 +122,7 @@ impl TrainArgs {
             backend: "cpu".into(),
             resume: false,
             init: None,
+            max_minutes: None,
         }
     }
 }
@@ -171,6 +177,20 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
             anyhow::anyhow!("--augment {:?}: expected default, wide or none", a.augment)
         })?;
     let stop = Arc::new(AtomicBool::new(false));
+    let timed_out = Arc::new(AtomicBool::new(false));
+    if let Some(minutes) = a.max_minutes {
+        if !(minutes.is_finite() && minutes > 0.0) {
+            anyhow::bail!("--max-minutes {minutes}: expected a positive number");
+        }
+        let (stop, timed_out) = (stop.clone(), timed_out.clone());
+        let budget = std::time::Duration::from_secs_f64(minutes * 60.0);
+        // Detached: the process ends with the run, the timer with it.
+        std::thread::spawn(move || {
+            std::thread::sleep(budget);
+            timed_out.store(true, Ordering::SeqCst);
+            stop.store(true, Ordering::SeqCst);
+        });
+    }
     {
         let stop = stop.clone();
         // First Ctrl-C: finish the batch and keep the last whole checkpoint.
@@ -234,7 +254,9 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         } else {
             ""
         },
-        if outcome.interrupted {
+        if outcome.interrupted && timed_out.load(Ordering::SeqCst) {
+            " (time limit reached; continue with --resume)"
+        } else if outcome.interrupted {
             " (interrupted; resume with --resume)"
         } else {
             ""
@@ -245,7 +267,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
             .unwrap_or_else(|| "n/a".into()),
         a.out.display()
     );
-    if outcome.interrupted {
+    if outcome.interrupted && !timed_out.load(Ordering::SeqCst) {
         // 130, as for any program stopped by Ctrl-C: scripts must not go on
         // to evaluate a run that has not finished.
         std::process::exit(130);

@@ -7,6 +7,8 @@ pub mod formats;
 pub mod geometry;
 pub mod phantom;
 pub mod preprocess;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod reduce;
 pub mod shape_model;
 pub mod skeletal;
 

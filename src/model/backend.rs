@@ -73,22 +73,24 @@ impl Runtime {
         }
     }
 
-    /// The device for `choice` (native).
+    /// The device for `choice` (native). The note names the adapter wgpu
+    /// took (name, API, kind, driver): on a machine with several Vulkan
+    /// drivers (a GPU and lavapipe) it is how one knows which ran.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn select(choice: BackendChoice) -> Result<Self, BackendError> {
-        let wgpu = |device, note: &str| Self {
+        let wgpu = |(device, adapter): (Device, String), why: &str| Self {
             device,
             backend: Backend::Wgpu,
-            note: note.into(),
+            note: format!("wgpu ({why}): {adapter}"),
             gpu_letterbox: None,
         };
         match choice {
             BackendChoice::Cpu => Ok(Self::cpu("CPU (burn flex)")),
             BackendChoice::Gpu => try_wgpu()
-                .map(|d| wgpu(d, "wgpu (GPU adapter found)"))
+                .map(|d| wgpu(d, "GPU adapter found"))
                 .ok_or(BackendError::NoAdapter),
             BackendChoice::Auto => Ok(match try_gpu() {
-                Some(d) => wgpu(d, "wgpu (auto: a GPU adapter was found)"),
+                Some(d) => wgpu(d, "auto: a GPU adapter was found"),
                 None => Self::cpu("CPU (burn flex; auto: no GPU adapter)"),
             }),
         }
@@ -96,31 +98,83 @@ impl Runtime {
 }
 
 /// wgpu device (any adapter, CPU Vulkan included) if one starts and runs a
-/// tiny kernel.
+/// tiny kernel, with a description of its adapter.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn try_wgpu() -> Option<Device> {
+pub fn try_wgpu() -> Option<(Device, String)> {
     try_wgpu_kind(burn::tensor::DeviceKind::DefaultDevice)
 }
 
 /// A real GPU (discrete, then integrated): `auto` skips CPU adapters such as
 /// lavapipe, which are slower than burn's own CPU backend.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn try_gpu() -> Option<Device> {
+pub fn try_gpu() -> Option<(Device, String)> {
     use burn::tensor::DeviceKind;
     try_wgpu_kind(DeviceKind::DiscreteGpu(0))
         .or_else(|| try_wgpu_kind(DeviceKind::IntegratedGpu(0)))
 }
 
-/// wgpu panics when the adapter does not exist, hence the unwind guard.
+/// "name (API, kind, driver …)" of a wgpu adapter.
 #[cfg(not(target_arch = "wasm32"))]
-fn try_wgpu_kind(kind: burn::tensor::DeviceKind) -> Option<Device> {
+fn describe(info: &burn::tensor::wgpu::wgpu::AdapterInfo) -> String {
+    let driver = [info.driver.as_str(), info.driver_info.as_str()]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let name = if info.name.is_empty() {
+        "unnamed adapter"
+    } else {
+        &info.name
+    };
+    format!(
+        "{name} ({:?}, {:?}{})",
+        info.backend,
+        info.device_type,
+        if driver.is_empty() {
+            String::new()
+        } else {
+            format!(", driver {driver}")
+        }
+    )
+}
+
+/// wgpu panics when the adapter does not exist, hence the unwind guard. A
+/// runtime is started once per kind and process; later calls reuse it and
+/// the adapter description remembered from the first.
+#[cfg(not(target_arch = "wasm32"))]
+fn try_wgpu_kind(kind: burn::tensor::DeviceKind) -> Option<(Device, String)> {
     use burn::tensor::Tensor;
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static ADAPTERS: OnceLock<Mutex<HashMap<burn::tensor::DeviceKind, String>>> = OnceLock::new();
+    let adapters = ADAPTERS.get_or_init(Default::default);
     let prev = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let result = std::panic::catch_unwind(move || {
-        let d = Device::wgpu(kind);
+    let result = std::panic::catch_unwind(|| {
+        let known = adapters.lock().ok()?.get(&kind).cloned();
+        let (d, adapter) = match known {
+            Some(adapter) => (Device::wgpu(kind.clone()), adapter),
+            None => match Device::wgpu_options()
+                .device_kind(kind.clone())
+                .init_with_setup()
+            {
+                Ok((d, setup)) => (d, describe(&setup.adapter.get_info())),
+                // Started elsewhere in this process (burn's own default
+                // device, say): the device works, its adapter is not known.
+                Err(_) => (Device::wgpu(kind.clone()), "adapter not described".into()),
+            },
+        };
         let v: f32 = Tensor::<1>::ones([4], &d).sum().into_scalar();
-        (v == 4.0).then_some(d)
+        if v != 4.0 {
+            return None;
+        }
+        adapters
+            .lock()
+            .ok()?
+            .entry(kind.clone())
+            .or_insert_with(|| adapter.clone());
+        Some((d, adapter))
     });
     std::panic::set_hook(prev);
     result.ok().flatten()
