@@ -63,12 +63,7 @@ fn publish_list_download_round_trip() {
     assert_eq!(list.status, 200);
     assert_eq!(list.header("content-type"), Some("application/json"));
     let list = list.json();
-    let names: Vec<&str> = list["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["name"].as_str().unwrap())
-        .collect();
+    let names = model_names(&list);
     assert_eq!(names, ["abc", "ceph-a"]);
     assert_eq!(list["models"][1], model);
     assert_eq!(
@@ -174,12 +169,7 @@ fn invalid_and_hidden_directories_are_not_listed() {
     let a = agent();
     let url = server.url();
     let list = get(&a, &format!("{url}/api/models"), &[]).json();
-    let names: Vec<&str> = list["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["name"].as_str().unwrap())
-        .collect();
+    let names = model_names(&list);
     assert_eq!(names, ["ceph-unet-phantom"]);
     // The committed manifest comes back field for field.
     let text = std::fs::read_to_string(committed_models().join("ceph-unet-phantom/manifest.json"))

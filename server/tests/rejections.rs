@@ -538,12 +538,7 @@ fn symbolic_links_in_served_folders_are_not_followed() {
     }
     // Neither is listed; the real model still is, and real files are served.
     let list = get(&a, &format!("{url}/api/models"), &[]).json();
-    let names: Vec<&str> = list["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["name"].as_str().unwrap())
-        .collect();
+    let names = model_names(&list);
     assert_eq!(names, ["ceph-unet-phantom"]);
     for name in ["alias", "half"] {
         assert_eq!(

@@ -169,6 +169,16 @@ pub fn manifest_for(name: &str, weights: &[u8]) -> ModelManifest {
 }
 
 /// A publish body for `name` with these weights (no model card: the server renders it).
+/// Names of the models in a `GET /api/models` answer, in its order.
+pub fn model_names(list: &serde_json::Value) -> Vec<String> {
+    list["models"]
+        .as_array()
+        .expect("a models array")
+        .iter()
+        .map(|m| m["name"].as_str().expect("a name").to_string())
+        .collect()
+}
+
 pub fn body(name: &str, weights: &[u8]) -> Vec<u8> {
     body_with(&manifest_for(name, weights), weights)
 }
