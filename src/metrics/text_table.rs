@@ -94,6 +94,8 @@ pub fn render(report: &AuditReport) -> String {
         for c in &cols {
             let flag = if kp.flagged.contains(c) { "*" } else { " " };
             let (worse, gap) = match kp.gap.get(c) {
+                // Equal rates: no group is worse.
+                Some(g) if g.sdr_gap == 0.0 => ("none".into(), "0".into()),
                 Some(g) => (
                     truncate(&g.worse, 12),
                     format!(

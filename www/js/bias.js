@@ -364,7 +364,7 @@ function column(fm, r, attr) {
                 el("td", { text: k.name }),
                 el("td", { class: "num", text: fmt(k.mre_mm) }),
                 el("td", { class: "num", text: fmt(k.dp && k.dp[attr], 3) }),
-                el("td", { class: "worse", text: (k.gap && k.gap[attr] && k.gap[attr].worse) || "" }),
+                el("td", { class: "worse", text: k.gap && k.gap[attr] ? (k.gap[attr].sdr_gap === 0 ? "none" : k.gap[attr].worse) : "" }),
                 el("td", { class: "num", text: gapText(k, attr) }),
                 el("td", { class: "num", text: fmt(k.dp_randomised && k.dp_randomised[attr] && k.dp_randomised[attr].p95, 3) }),
                 el("td", { class: "num", text: fmt(k.p_holm && k.p_holm[attr], 3) }),
