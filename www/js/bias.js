@@ -294,7 +294,7 @@ function column(fm, r, attr) {
 
   // Chart, and the mean anatomy coloured by DP beside it.
   const viz = el("div", { class: "viz" });
-  viz.append(el("figure", { class: "chart" }, chartImg(fm, rep, attr), el("figcaption", { class: "small muted", text: "Bars: observed DP per keypoint. Orange: DP after randomly relabelling groups (mean, 95th percentile). ★: significant after Holm correction." })));
+  viz.append(el("figure", { class: "chart" }, chartImg(fm, rep, attr), el("figcaption", { class: "small muted", text: "Bars: observed DP per keypoint, coloured by the group that does worse there (hover for the signed gap). Orange: DP after randomly relabelling groups (mean, 95th percentile; a reproduction of Di Via et al., not a significance test). ★: significant by the permutation test after Holm correction over every test of the report." })));
   col.append(viz);
 
   // Groups.
