@@ -14,6 +14,24 @@ fn start(site: &Site, limits: Limits) -> RunningServer {
 
 /// A publish whose headers promise `declared` bytes of body, of which only
 /// the first few are sent: the client then stalls.
+/// A server whose body timeout outlasts the test, with two uploads that
+/// send their headers and then nothing (kept open while the streams live).
+fn server_with_two_stalls(site: &Site, settle: Duration) -> (RunningServer, Vec<TcpStream>) {
+    let server = start(
+        site,
+        Limits {
+            body_timeout: Duration::from_secs(60),
+            ..Limits::default()
+        },
+    );
+    let stalled = ["a", "b"]
+        .iter()
+        .map(|n| stalled_upload(server.addr, n, 1_000_000))
+        .collect();
+    std::thread::sleep(settle);
+    (server, stalled)
+}
+
 fn stalled_upload(addr: SocketAddr, name: &str, declared: usize) -> TcpStream {
     let mut s = TcpStream::connect(addr).unwrap();
     write!(
@@ -96,19 +114,8 @@ fn a_stalled_upload_is_answered_408_after_the_body_timeout() {
 fn stalled_uploads_do_not_block_publishing() {
     let site = Site::new();
     // A body timeout longer than the test: the stalls last throughout.
-    let server = start(
-        &site,
-        Limits {
-            body_timeout: Duration::from_secs(60),
-            ..Limits::default()
-        },
-    );
+    let (server, stalled) = server_with_two_stalls(&site, Duration::from_millis(300));
     let url = server.url();
-    let stalled: Vec<TcpStream> = ["a", "b"]
-        .iter()
-        .map(|n| stalled_upload(server.addr, n, 1_000_000))
-        .collect();
-    std::thread::sleep(Duration::from_millis(300));
     let a = agent();
     for i in 0..3u8 {
         let t = Instant::now();
@@ -207,19 +214,8 @@ fn a_client_that_stops_reading_is_dropped() {
 fn the_server_answers_others_while_two_uploads_stall() {
     let site = Site::new();
     site.add_committed("ceph-unet-phantom");
-    let server = start(
-        &site,
-        Limits {
-            body_timeout: Duration::from_secs(60),
-            ..Limits::default()
-        },
-    );
+    let (server, stalled) = server_with_two_stalls(&site, Duration::from_millis(200));
     let url = server.url();
-    let stalled: Vec<TcpStream> = ["a", "b"]
-        .iter()
-        .map(|n| stalled_upload(server.addr, n, 1_000_000))
-        .collect();
-    std::thread::sleep(Duration::from_millis(200));
     let paths = [
         "/",
         "/app.js",

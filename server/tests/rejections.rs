@@ -12,16 +12,7 @@ fn bad_publishes_are_refused_and_change_nothing() {
     let url = server.url();
     let a = agent();
     let good = weights(9, 1000);
-    assert_eq!(
-        put(
-            &a,
-            &format!("{url}/api/models/m"),
-            Some(TOKEN),
-            &body("m", &good)
-        )
-        .status,
-        201
-    );
+    publish_ok(&a, &url, "m", &good);
     let before = std::fs::read(site.models().join("m/weights.bpk")).unwrap();
     let put_m = |token: Option<&str>, b: &[u8]| put(&a, &format!("{url}/api/models/m"), token, b);
     let other = body("m", &weights(10, 1000));
@@ -292,16 +283,7 @@ fn hostile_model_configs_are_refused() {
     let url = server.url();
     let a = agent();
     let good = weights(3, 2000);
-    assert_eq!(
-        put(
-            &a,
-            &format!("{url}/api/models/m"),
-            Some(TOKEN),
-            &body("m", &good)
-        )
-        .status,
-        201
-    );
+    publish_ok(&a, &url, "m", &good);
     let files_before: Vec<Vec<u8>> = ["weights.bpk", "manifest.json", "MODEL_CARD.md"]
         .iter()
         .map(|f| std::fs::read(site.models().join("m").join(f)).unwrap())

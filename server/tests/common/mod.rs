@@ -169,6 +169,17 @@ pub fn manifest_for(name: &str, weights: &[u8]) -> ModelManifest {
 }
 
 /// A publish body for `name` with these weights (no model card: the server renders it).
+/// Publishes `weights` as model `name` with the test token; it must be created.
+pub fn publish_ok(agent: &ureq::Agent, url: &str, name: &str, weights: &[u8]) {
+    let r = put(
+        agent,
+        &format!("{url}/api/models/{name}"),
+        Some(TOKEN),
+        &body(name, weights),
+    );
+    assert_eq!(r.status, 201, "publishing {name}");
+}
+
 /// Names of the models in a `GET /api/models` answer, in its order.
 pub fn model_names(list: &serde_json::Value) -> Vec<String> {
     list["models"]
