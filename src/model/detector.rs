@@ -96,6 +96,23 @@ impl Detector {
         self.attribute_head.is_some()
     }
 
+    /// The classifier of Eq. 7 (idfopnet with fair optimisation and attributes).
+    pub fn attribute_head(&self) -> Option<&AttributeHead> {
+        self.attribute_head.as_ref()
+    }
+
+    /// P_hol `[K, D]`, detached (idfopnet).
+    pub fn holistic_prototypes(&self) -> Option<Tensor<2>> {
+        self.prototypes.as_ref().map(HolisticPrototypes::values)
+    }
+
+    /// This detector with P_hol replaced by `values` (the faithful variant
+    /// estimates them from instance prototypes instead of by gradient descent).
+    pub fn with_holistic_prototypes(mut self, values: Tensor<2>) -> Self {
+        self.prototypes = self.prototypes.map(|p| p.set_values(values));
+        self
+    }
+
     /// Encoder half and attribute logits (the latter feed the gradient modulation,
     /// which must be known before the decoder runs).
     pub fn encode(&self, images: Tensor<4>) -> Encoded {

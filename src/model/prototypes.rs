@@ -41,17 +41,38 @@ impl HolisticPrototypes {
         }
     }
 
+    /// The current `[K, D]` values (detached).
+    pub fn values(&self) -> Tensor<2> {
+        self.prototypes.val().detach()
+    }
+
+    /// Replaces the values by an estimate made outside gradient descent (the
+    /// faithful variant's running mean of instance prototypes), keeping the
+    /// parameter's id so checkpoints and the optimizer still match.
+    pub fn set_values(self, values: Tensor<2>) -> Self {
+        Self {
+            prototypes: self.prototypes.map(|old| {
+                let rg = old.is_require_grad();
+                values.detach().set_require_grad(rg)
+            }),
+        }
+    }
+
     /// Similarity maps `S_k = p_k^hol · F`: `[B, D, H, W]` → `[B, K, H, W]`.
     pub fn similarity(&self, features: Tensor<4>) -> Tensor<4> {
-        let [b, d, h, w] = features.dims();
-        let p = self.prototypes.val();
-        let k = p.dims()[0];
-        let f = features.reshape([b, d, h * w]);
-        p.unsqueeze::<3>()
-            .expand([b, k, d])
-            .matmul(f)
-            .reshape([b, k, h, w])
+        similarity(self.prototypes.val(), features)
     }
+}
+
+/// `S_k = p_k · F` for prototypes `[K, D]`: `[B, D, H, W]` → `[B, K, H, W]`.
+pub fn similarity(p: Tensor<2>, features: Tensor<4>) -> Tensor<4> {
+    let [b, d, h, w] = features.dims();
+    let k = p.dims()[0];
+    let f = features.reshape([b, d, h * w]);
+    p.unsqueeze::<3>()
+        .expand([b, k, d])
+        .matmul(f)
+        .reshape([b, k, h, w])
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
