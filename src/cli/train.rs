@@ -51,10 +51,19 @@ pub struct TrainArgs {
     /// Heatmap σ in input pixels.
     #[arg(long, default_value_t = 3.0)]
     pub sigma: f64,
-    /// IdFOPNet heatmap loss: ce (spatial cross-entropy, default: learns in few
-    /// epochs) or l2 (Eq. 4 exactly; slow on short runs, see docs/METHOD.md).
-    #[arg(long, default_value = "ce")]
-    pub reg_loss: String,
+    /// IdFOPNet heatmap loss: ce (spatial cross-entropy, the default of the
+    /// adapted variant: learns in few epochs) or l2 (Eq. 4 exactly; slow on
+    /// short runs, see docs/METHOD.md). --faithful always uses l2.
+    #[arg(long)]
+    pub reg_loss: Option<String>,
+    /// IdFOPNet as printed (docs/METHOD.md, "The faithful variant"): Eq. 2's
+    /// holistic prototypes as a running mean of instance prototypes, Eq. 4's
+    /// L2, the Eq. 7 head training the encoder, Eq. 9–11 with b/2 and m = the
+    /// batch size, Eq. 12's noise inside k, no attribute dropout. Without it,
+    /// idfopnet trains the adapted variant. Stored in run.json and the
+    /// published manifest (`config.train.variant`).
+    #[arg(long)]
+    pub faithful: bool,
     /// λ1 of Eq. 5 (prototype alignment).
     #[arg(long, default_value_t = 1.0)]
     pub lambda_align: f64,
@@ -110,7 +119,8 @@ impl TrainArgs {
             width: 8,
             depth: 3,
             sigma: 1.5,
-            reg_loss: "ce".into(),
+            reg_loss: None,
+            faithful: false,
             lambda_align: 1.0,
             lambda_mine: 3.0,
             no_identity_attention: false,
@@ -160,16 +170,25 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
     cfg.backbone_base_width = a.width;
     cfg.backbone_depth = a.depth;
     cfg.sigma = a.sigma;
-    cfg.regression_loss = match a.reg_loss.as_str() {
-        "l2" => fairmark::train::config::RegressionLoss::L2,
-        "ce" => fairmark::train::config::RegressionLoss::Ce,
-        other => anyhow::bail!("--reg-loss {other:?}: expected l2 or ce"),
+    cfg.regression_loss = match a.reg_loss.as_deref() {
+        Some("l2") => fairmark::train::config::RegressionLoss::L2,
+        Some("ce") | None => fairmark::train::config::RegressionLoss::Ce,
+        Some(other) => anyhow::bail!("--reg-loss {other:?}: expected l2 or ce"),
     };
     cfg.lambda_align = a.lambda_align;
     cfg.lambda_mine = a.lambda_mine;
     cfg.identity_attention = !a.no_identity_attention;
     cfg.fair_opt = !a.no_fair_opt;
     cfg.mining = !a.no_mining;
+    if a.faithful {
+        if method != Method::Idfopnet {
+            anyhow::bail!("--faithful applies to --method idfopnet");
+        }
+        if a.reg_loss.as_deref() == Some("ce") {
+            anyhow::bail!("--faithful uses Eq. 4's L2: drop --reg-loss ce");
+        }
+        cfg = cfg.faithful();
+    }
     cfg.patience = a.patience;
     cfg.seed = a.seed;
     cfg.augment = fairmark::data::preprocess::augment::AugmentConfig::preset(&a.augment)

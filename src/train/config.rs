@@ -48,6 +48,42 @@ pub enum RegressionLoss {
     Ce,
 }
 
+/// Which reading of IdFOPNet trains (method `idfopnet`; docs/METHOD.md,
+/// "IdFOPNet"). Stored in `run.json` and in a published model's
+/// `config.train`, only when it is not the default, so that every model
+/// trained before the field existed reads and writes exactly as before.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdfopnetVariant {
+    /// This project's adapted reading (the default, and every published
+    /// IdFOPNet model): learned holistic prototypes, L2-normalised
+    /// prototypes in Eq. 2 and 3, a detached mining target, an attribute
+    /// head that does not train the encoder, Eq. 11 with `modulation_m` as a
+    /// fixed strength, attribute dropout, and `--reg-loss` to choose Eq. 4
+    /// or the spatial cross-entropy.
+    #[default]
+    Adapted,
+    /// Eq. 1–12 as printed (module `train::faithful`): holistic prototypes
+    /// estimated from the instance prototypes (running mean), raw prototypes
+    /// in Eq. 2 and 3, Eq. 4's L2, the Eq. 7 head training the encoder, Eq. 9
+    /// with b/2, Eq. 11 with m = the mini-batch size, noise inside k (Eq. 12),
+    /// no attribute dropout.
+    Faithful,
+}
+
+impl IdfopnetVariant {
+    pub fn is_adapted(&self) -> bool {
+        *self == Self::Adapted
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Adapted => "adapted",
+            Self::Faithful => "faithful",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
     pub method: Method,
@@ -76,7 +112,8 @@ pub struct TrainConfig {
     /// Eq. 5 weights.
     pub lambda_align: f64,
     pub lambda_mine: f64,
-    /// Modulation strength m of Eq. 11.
+    /// Modulation strength m of Eq. 11 (variant `adapted`; the faithful
+    /// variant uses m = the mini-batch size, as Eq. 8 defines m).
     pub modulation_m: f64,
     /// Gaussian generalisation-enhancement noise on the encoder gradient (Eq. 12).
     pub ge_noise: bool,
@@ -91,6 +128,9 @@ pub struct TrainConfig {
     /// describe its U-Net and `sigma` is in patch pixels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refine: Option<RefineTrain>,
+    /// IdFOPNet: the adapted reading (default) or the paper as printed.
+    #[serde(default, skip_serializing_if = "IdfopnetVariant::is_adapted")]
+    pub variant: IdfopnetVariant,
 }
 
 /// What the refinement stage trains on: patches of the stage's size and zoom,
@@ -137,7 +177,17 @@ impl TrainConfig {
             patience: None,
             seed: 0,
             refine: None,
+            variant: IdfopnetVariant::Adapted,
         }
+    }
+
+    /// IdFOPNet as printed: Eq. 4's L2 and no attribute dropout (the paper
+    /// has no "unknown" attribute); the other fields keep their paper values.
+    pub fn faithful(mut self) -> Self {
+        self.variant = IdfopnetVariant::Faithful;
+        self.regression_loss = RegressionLoss::L2;
+        self.attribute_dropout = 0.0;
+        self
     }
 
     pub fn backbone(&self) -> UNetConfig {
@@ -181,6 +231,20 @@ impl TrainConfig {
                 );
             }
         }
+        if self.variant == IdfopnetVariant::Faithful {
+            if self.method != Method::Idfopnet {
+                return invalid(
+                    "variant",
+                    format!("faithful applies to idfopnet, not {}", self.method.as_str()),
+                );
+            }
+            if self.regression_loss != RegressionLoss::L2 {
+                return invalid(
+                    "regression loss",
+                    "the faithful variant uses Eq. 4's L2 (--reg-loss l2)".into(),
+                );
+            }
+        }
         if self.epochs == 0 {
             return invalid("epochs", "must be ≥ 1".into());
         }
@@ -209,5 +273,25 @@ mod tests {
         assert_eq!(c.lr_at(49), 1e-3);
         assert!((c.lr_at(50) - 1e-4).abs() < 1e-15);
         assert!((c.lr_at(100) - 1e-5).abs() < 1e-15);
+    }
+
+    #[test]
+    fn the_variant_is_written_only_when_faithful() {
+        let c = TrainConfig::new(Method::Idfopnet);
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(!json.contains("variant"), "{json}");
+        let back: TrainConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.variant, IdfopnetVariant::Adapted);
+        let f = c.faithful();
+        f.validate().unwrap();
+        let json = serde_json::to_string(&f).unwrap();
+        assert!(json.contains(r#""variant":"faithful""#), "{json}");
+        assert_eq!(serde_json::from_str::<TrainConfig>(&json).unwrap(), f);
+        let mut ce = f.clone();
+        ce.regression_loss = RegressionLoss::Ce;
+        assert!(ce.validate().unwrap_err().to_string().contains("Eq. 4"));
+        let mut unet = TrainConfig::new(Method::Unet).faithful();
+        unet.regression_loss = RegressionLoss::L2;
+        assert!(unet.validate().is_err());
     }
 }

@@ -13,6 +13,8 @@ pub mod evaluate;
 #[cfg(all(feature = "model", not(target_arch = "wasm32")))]
 pub mod fairness;
 #[cfg(all(feature = "model", not(target_arch = "wasm32")))]
+pub mod faithful;
+#[cfg(all(feature = "model", not(target_arch = "wasm32")))]
 pub mod inference;
 #[cfg(all(feature = "model", not(target_arch = "wasm32")))]
 pub mod losses;
@@ -21,4 +23,4 @@ pub mod refine;
 #[cfg(all(feature = "model", not(target_arch = "wasm32")))]
 pub mod trainer;
 
-pub use config::{Method, TrainConfig};
+pub use config::{IdfopnetVariant, Method, TrainConfig};

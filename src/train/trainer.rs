@@ -3,10 +3,11 @@
 //! and a clean stop on Ctrl-C (the last checkpoint is always whole: every file
 //! is written to a temporary name and renamed).
 use super::batches::{make_batch, prepare, AttributeSpace, Batch, BatchOptions, Prepared};
-use super::config::{Method, RegressionLoss, TrainConfig};
+use super::config::{IdfopnetVariant, Method, RegressionLoss, TrainConfig};
 use super::error::{Result, TrainError};
 use super::evaluate::{mean_radial_error_mm, predict};
 use super::fairness::{modulation_coefficients, GroupDro};
+use super::faithful;
 use super::losses;
 use super::refine;
 use crate::data::{Anatomy, Dataset, Split};
@@ -54,6 +55,9 @@ struct RunState {
     best_epoch: Option<usize>,
     epochs_since_best: usize,
     groupdro: Option<GroupDro>,
+    /// Updates of the holistic prototypes so far (faithful IdFOPNet).
+    #[serde(default)]
+    holistic_updates: u64,
 }
 
 /// One line of `log.jsonl`.
@@ -442,20 +446,45 @@ impl EpochPass<'_> {
         let n_batches = units.div_ceil(cfg.batch_size);
         let mut loss_sum = 0.0;
         for (bi, chunk) in order.chunks(cfg.batch_size).enumerate() {
+            let faithful =
+                cfg.method == Method::Idfopnet && cfg.variant == IdfopnetVariant::Faithful;
+            let mut holistic = None;
             let (loss, value) = if cfg.method == Method::Refine {
                 let batch = refine::make_batch(self.set, chunk, self.detector, cfg, &mut rng)?;
                 refine::loss(&model, batch, self.device)?
             } else {
                 let items: Vec<&Prepared> = chunk.iter().map(|&i| &self.set[i]).collect();
                 let batch = make_batch(&items, self.opts, self.space, &mut rng, self.device);
-                batch_loss(&model, batch, cfg, self.space, state, &mut rng, self.device)?
+                if faithful {
+                    let step = faithful::loss(
+                        &model,
+                        batch,
+                        cfg,
+                        state.holistic_updates,
+                        &mut rng,
+                        self.device,
+                    )?;
+                    holistic = Some(step.holistic);
+                    checked_loss(step.loss)?
+                } else {
+                    batch_loss(&model, batch, cfg, self.space, state, &mut rng, self.device)?
+                }
             };
             let grads = loss.backward();
             let mut grads = GradientsParams::from_grads(grads, &model);
             if cfg.method == Method::Idfopnet && cfg.fair_opt && cfg.ge_noise {
-                add_ge_noise(&model, &mut grads, &mut rng);
+                if faithful {
+                    faithful::add_noise(&model, &mut grads, &mut rng);
+                } else {
+                    add_ge_noise(&model, &mut grads, &mut rng);
+                }
             }
             model = optim.step(self.lr, model, grads);
+            if let Some(p) = holistic {
+                // Eq. 2: P_hol is this running estimate, not a trained parameter.
+                model = model.with_holistic_prototypes(p);
+                state.holistic_updates += 1;
+            }
             loss_sum += value;
             on_event(Event::Batch {
                 epoch: self.epoch,
