@@ -1,8 +1,13 @@
 // Bias view: audit predictions for fairness across patient groups, from a
 // predictions CSV or by running one or two models over the bundled phantom
 // set in the browser; results side by side.
+//
+// Rendering the phantoms, detecting them and the audit run in the detector
+// worker (js/engine.js); the page's own copy of the wasm package only writes
+// the predictions CSV and draws the results (chart, mean anatomy).
 
-import { getModel, loadPackage, modelEntry, entryAttributes } from "./wasm.js";
+import { loadPackage, modelEntry, entryAttributes } from "./wasm.js";
+import { getModel, audit, renderPhantom } from "./engine.js";
 import { meanAnatomySvg } from "./draw.js";
 import { el, fmt, pct, frac, saveBlob, errorText, setStatus, nextFrame, safeName } from "./util.js";
 
@@ -49,9 +54,9 @@ function auditOptions(anatomy) {
   return o;
 }
 
-async function auditCsv(fm, csv, anatomy) {
+async function auditCsv(csv, anatomy) {
   const t0 = performance.now();
-  const report = fm.audit(csv, auditOptions(anatomy));
+  const report = await audit(csv, auditOptions(anatomy));
   if (!report || report.schema !== "fairmark.audit/1") throw new Error("the audit returned no fairmark.audit/1 report");
   return { report, ms: performance.now() - t0 };
 }
@@ -65,7 +70,6 @@ async function onFiles(e) {
   const st = $("bias-status");
   setBusy(true);
   try {
-    const fm = await loadPackage();
     const out = [];
     for (const f of files) {
       setStatus(st, `Auditing ${f.name}…`, "busy");
@@ -73,7 +77,7 @@ async function onFiles(e) {
       const csv = await f.text();
       let audited;
       try {
-        audited = await auditCsv(fm, csv);
+        audited = await auditCsv(csv);
       } catch (err) {
         throw new Error(`${f.name}: ${errorText(err)}`);
       }
@@ -97,10 +101,9 @@ async function loadExample() {
     const res = await fetch(EXAMPLE_CSV, { credentials: "same-origin" });
     if (!res.ok) throw new Error(`HTTP ${res.status} for ${EXAMPLE_CSV}`);
     const csv = await res.text();
-    const fm = await loadPackage();
     setStatus(st, "Auditing the example predictions…", "busy");
     await nextFrame();
-    const audited = await auditCsv(fm, csv);
+    const audited = await auditCsv(csv);
     show([fromCsv("Example: simulated ceph predictions", csv, audited, `bundled ${EXAMPLE_CSV}`)]);
     setStatus(st, `Audited the example predictions (${audited.report.n_images} images) in ${fmt(audited.ms / 1000, 1)} s.`);
   } catch (err) {
@@ -117,12 +120,12 @@ function fromCsv(title, csv, { report, ms }, source) {
 
 const phantomCache = new Map();
 
-function phantoms(fm, anatomy, n, seed, attrs) {
+async function phantoms(anatomy, n, seed, attrs) {
   const groups = attrs.flatMap((a) => a.groups.map((g) => `${g}:${(1 / a.groups.length).toFixed(6)}`)).join(",");
   const key = `${anatomy}|${n}|${seed}|${groups}`;
   if (!phantomCache.has(key)) {
     const list = [];
-    for (let i = 0; i < n; i++) list.push(fm.renderPhantom(anatomy, i, { seed, groups }));
+    for (let i = 0; i < n; i++) list.push(await renderPhantom(anatomy, i, { seed, groups }));
     phantomCache.set(key, list);
   }
   return phantomCache.get(key);
@@ -153,7 +156,7 @@ async function runSampleSet() {
       if (!anatomy) throw new Error(`${name} has no anatomy, so there is no phantom set for it`);
       setStatus(st, `Rendering ${n} ${anatomy} phantoms…`, "busy");
       await nextFrame();
-      const set = phantoms(fm, anatomy, n, seed, entryAttributes(entry));
+      const set = await phantoms(anatomy, n, seed, entryAttributes(entry));
       const rows = [];
       const t0 = performance.now();
       for (const [i, p] of set.entries()) {
@@ -167,7 +170,7 @@ async function runSampleSet() {
       setStatus(st, `Auditing ${name} (${rows.length} images, ${auditOptions().rounds} rounds)…`, "busy");
       await nextFrame();
       const csv = fm.predictionsCsv(rows);
-      const audited = await auditCsv(fm, csv, anatomy);
+      const audited = await auditCsv(csv, anatomy);
       out.push({
         title: name,
         source: `${n} bundled ${anatomy} phantoms (seed ${seed}), detected in this browser`,

@@ -3,9 +3,13 @@
 // measurements, export CSV / JSON / annotated PNG.
 //
 // Image bytes stay in this tab: files are decoded with createImageBitmap,
-// drawn to a canvas and handed to the wasm model as pixels.
+// drawn to a canvas and handed to the wasm model, which runs in the detector
+// worker (js/engine.js), as an ImageBitmap. Relocating a dragged landmark and
+// ordering the table are quick calls made to the page's own copy of the wasm
+// package, so they never wait behind a detection.
 
-import { getModel, loadPackage, loadedPackage, modelEntry, entryAttributes, decodeImageFile } from "./wasm.js";
+import { loadPackage, loadedPackage, modelEntry, entryAttributes, decodeImageFile } from "./wasm.js";
+import { getModel, renderPhantom } from "./engine.js";
 import { drawScene, drawScaleBar } from "./draw.js";
 import { landmarksCsv } from "./csv.js";
 import { el, fmt, saveBlob, errorText, setStatus, safeName } from "./util.js";
@@ -243,8 +247,7 @@ export async function loadPhantom() {
   }
   const index = Math.max(0, Math.floor(Number($("clin-sample-index").value) || 0));
   try {
-    const fm = await loadPackage();
-    const p = fm.renderPhantom(an, index, { seed: 0, groups: balancedGroups(entryAttributes(state.entry)) });
+    const p = await renderPhantom(an, index, { seed: 0, groups: balancedGroups(entryAttributes(state.entry)) });
     const c = document.createElement("canvas");
     c.width = p.width;
     c.height = p.height;
@@ -326,10 +329,11 @@ async function detect() {
     ctxApp.reportModel(model);
     setStatus(st, `Detecting with ${model.name} on ${model.backend}…`, "busy");
     const img = state.image;
-    const pixels = img.canvas.getContext("2d").getImageData(0, 0, img.width, img.height).data;
+    // A snapshot of the canvas, moved to the worker: its pixels are read there.
+    const bitmap = await createImageBitmap(img.canvas);
     const opts = { attributes: attributesFromForm(), imageName: img.name || null };
     if (mm !== null) opts.mmPerPx = mm;
-    const r = await model.detect(pixels, img.width, img.height, opts);
+    const r = await model.detect(bitmap, img.width, img.height, opts);
     state.result = r;
     state.givenMm = mm;
     state.landmarks = r.landmarks.map((l) => ({ keypoint: l.keypoint, name: l.name, x: l.x, y: l.y }));

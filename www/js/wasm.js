@@ -6,6 +6,11 @@
 //
 // Everything here is a GET to this page's own origin: the model list, the
 // manifest text and the weights. Nothing is ever sent.
+//
+// Both threads import this module, each with its own copy of the package and
+// of the model list: the detector worker (js/worker.js) loads the models and
+// runs them (`getModel`), the page uses the package for quick calls
+// (`relocate`, `checkOrder`, the audit chart) and never loads a model.
 
 const PKG_URL = new URL("../pkg/fairmark.js", import.meta.url);
 const API_MODELS = new URL("../api/models", import.meta.url);
