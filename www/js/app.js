@@ -1,7 +1,8 @@
 // Page start-up: tabs, the compute-backend choice, the engine status line,
-// and the model list shared by both views.
+// the model list shared by both views, and the offline copy (service worker).
 
-import { loadPackage, listModels } from "./wasm.js";
+import { loadPackage, listModels, modelEntry } from "./wasm.js";
+import { registerOffline, keepModel } from "./offline.js";
 import { initClinician, setModels as setClinicianModels } from "./clinician.js";
 import { initBias, setModels as setBiasModels } from "./bias.js";
 import { errorText, setStatus } from "./util.js";
@@ -29,6 +30,10 @@ function reportModel(model) {
   if (model.backend === "cpu" && backend() !== "cpu") {
     showGpuWarning(`WebGPU is not available here${note}: detection runs on the CPU (WebAssembly), which is slower but gives the same landmarks.`);
   } else if (model.backend === "webgpu") showGpuWarning("");
+  // A model that loaded is one the user chose: keep it for offline use.
+  keepModel(modelEntry(model.name)).catch(() => {
+    /* offline use is a convenience: a failure here must not disturb detection */
+  });
 }
 
 async function probeWebGpu() {
@@ -99,6 +104,7 @@ async function main() {
   initBias(ctx);
 
   const engine = $("engine");
+  const offline = registerOffline();
   const [pkg, models, gpu] = await Promise.allSettled([loadPackage(), listModels(), probeWebGpu()]);
   webgpu = gpu.status === "fulfilled" ? gpu.value : { available: false, note: "probe failed" };
   document.documentElement.dataset.webgpu = String(webgpu.available);
@@ -122,6 +128,8 @@ async function main() {
   );
   if (!webgpu.available) showGpuWarning(`WebGPU is not available in this browser (${webgpu.note}): detection runs on the CPU (WebAssembly), which is slower but works.`);
   document.documentElement.dataset.ready = "true";
+  const off = await offline;
+  $("offline-status").textContent = navigator.onLine ? `Offline use: ${off.note}.` : "Offline: running from the copy kept at an earlier visit.";
 }
 
 main().catch((e) => {
