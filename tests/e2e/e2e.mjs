@@ -586,6 +586,32 @@ async function offlineFlow(browser) {
   }
 }
 
+/**
+ * A detector worker that cannot start must show an error on the page, not
+ * leave the detection waiting: its script answers 500 here (service workers
+ * blocked so that the route sees the request).
+ */
+async function workerFailureFlow(browser, base) {
+  log("a detector worker that fails to load");
+  const context = await browser.newContext({ serviceWorkers: "block", viewport: { width: 1280, height: 900 } });
+  try {
+    await context.route("**/js/worker.js", (route) => route.fulfill({ status: 500, contentType: "text/plain", body: "broken on purpose" }));
+    const page = await readyPage(context, base, { requests: [], consoleErrors: [] });
+    await page.selectOption("#backend", "cpu");
+    await page.selectOption("#clin-model", CEPH);
+    await page.click("#clin-sample");
+    await page.waitForFunction(() => document.querySelector("#clin-status").classList.contains("error"), null, { timeout: 30_000 });
+    const err = await statusText(page);
+    check(/the detector worker failed/.test(err), `a worker that fails to load gave “${err}”`);
+    log(`  ${err}`);
+    // The page stays usable: the next call starts a fresh worker (which fails the same way here).
+    await page.click("#clin-sample");
+    await page.waitForFunction(() => /the detector worker failed/.test(document.querySelector("#clin-status").textContent), null, { timeout: 30_000 });
+  } finally {
+    await context.close();
+  }
+}
+
 /** Every script and package file the page loads is in the service worker's precache list. */
 function precacheUnitCheck() {
   const sw = readFileSync(path.join(REPO, "www/sw.js"), "utf8");
@@ -678,6 +704,7 @@ async function main() {
       log(`  ${s}\n  notice: ${await page.textContent("#gpu-warning")}`);
     }
     await context.close();
+    await workerFailureFlow(browser, server.url);
     await browser.close();
     browser = null;
 
