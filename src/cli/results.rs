@@ -19,8 +19,9 @@ pub enum ResultsCommand {
     /// The ISBI 2015 human floor: the second annotator's landmarks written as
     /// predictions of the reference annotator's (audit or tabulate the CSV).
     Observers(ObserverArgs),
-    /// Agreement of the skeletal class (ANB, ISBI 2015 thresholds) of a second
-    /// set of 19 ISBI landmarks with the reference annotator's, per subset.
+    /// Agreement of the ISBI 2015 challenge's eight classes (ANB, SNB, SNA,
+    /// ODI, APDI, FHI, FMA, MW) of a second set of 19 ISBI landmarks with the
+    /// reference annotator's, per subset.
     Classes(ClassesArgs),
     /// How well a model's per-landmark uncertainty ranks its errors on a
     /// dataset split: Spearman ρ with the radial error, AUROC for misses,
@@ -60,19 +61,20 @@ pub struct ClassesArgs {
     #[arg(long)]
     pub reference: PathBuf,
     /// Second annotator (same layout), e.g. isbi2015_ceph_junior.csv.
-    #[arg(
-        long,
-        required_unless_present = "predictions",
-        conflicts_with = "predictions"
-    )]
+    #[arg(long, required_unless_present = "predictions")]
     pub second: Option<PathBuf>,
     /// Or a model's predictions CSV (19 ISBI landmarks, pixels): its images
-    /// are compared with the reference's classes.
+    /// are compared with the reference's classes. With --second as well, the
+    /// model and the second annotator are also compared image by image
+    /// (exact McNemar per measurement and test set, Holm over all).
     #[arg(long)]
     pub predictions: Option<PathBuf>,
     /// Markdown table to write (also printed).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// The same as JSON (one object per measurement and subset).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -383,31 +385,58 @@ fn observers(a: ObserverArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Skeletal-class agreement between two ISBI annotations (the challenge's
-/// classification task for ANB).
+/// Agreement of the ISBI 2015 challenge's eight classifications between two
+/// sets of landmarks (its second task).
 fn classes(a: ClassesArgs) -> anyhow::Result<()> {
     use fairmark::data::anatomy::ISBI_LANDMARKS;
+    use fairmark::data::formats::isbi::ISBI_MM_PER_PX;
     use fairmark::data::formats::payer_csv::read_payer_csv;
-    use fairmark::results::classes::{agreement_markdown, skeletal_class_agreement};
+    use fairmark::results::classes::{
+        agreement_markdown, class_agreement, compare_readers, comparison_markdown,
+        shapes_from_predictions,
+    };
     let mut reference = read_payer_csv(&a.reference, ISBI_LANDMARKS, 10.0)?;
-    let second = match (&a.second, &a.predictions) {
-        (Some(p), _) => read_payer_csv(p, ISBI_LANDMARKS, 10.0)?,
-        (None, Some(p)) => {
+    let second = match &a.second {
+        Some(p) => Some(read_payer_csv(p, ISBI_LANDMARKS, 10.0)?),
+        None => None,
+    };
+    let predictions = match &a.predictions {
+        Some(p) => {
             let text = std::fs::read_to_string(p).with_context(|| p.display().to_string())?;
-            let shapes = fairmark::results::classes::shapes_from_predictions(
+            let shapes = shapes_from_predictions(
                 &p.display().to_string(),
                 &text,
                 ISBI_LANDMARKS,
+                ISBI_MM_PER_PX,
             )?;
             // A model is scored on the images it predicted (the test sets).
             let ids: std::collections::HashSet<&str> =
                 shapes.iter().map(|s| s.id.as_str()).collect();
             reference.retain(|r| ids.contains(r.id.as_str()));
-            shapes
+            Some(shapes)
+        }
+        None => None,
+    };
+    let (agreement, comparison) = match (&predictions, &second) {
+        (Some(model), Some(second)) => (
+            class_agreement(&reference, model, ISBI_MM_PER_PX)?,
+            Some(compare_readers(&reference, model, second, ISBI_MM_PER_PX)?),
+        ),
+        (Some(other), None) | (None, Some(other)) => {
+            (class_agreement(&reference, other, ISBI_MM_PER_PX)?, None)
         }
         (None, None) => anyhow::bail!("give --second or --predictions"),
     };
-    let md = agreement_markdown(&skeletal_class_agreement(&reference, &second)?);
+    let mut md = agreement_markdown(&agreement);
+    if let Some(rows) = &comparison {
+        md += "\nThe model against the second annotator, image by image:\n\n";
+        md += &comparison_markdown(rows, "model", "second");
+    }
+    if let Some(path) = &a.json {
+        let json = serde_json::json!({ "agreement": agreement, "versus_second": comparison });
+        fairmark::io::write_atomic(path, serde_json::to_string_pretty(&json)?.as_bytes())?;
+        eprintln!("wrote {}", path.display());
+    }
     if let Some(out) = &a.out {
         fairmark::io::write_atomic(out, md.as_bytes())?;
         eprintln!("wrote {}", out.display());

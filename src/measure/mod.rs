@@ -5,6 +5,7 @@
 //!
 //! Points are in image pixels (y down), keypoint order as in
 //! [`Anatomy::landmark_names`].
+pub mod isbi2015;
 pub mod spacing;
 
 pub use spacing::{Spacing, SpacingSource};
@@ -55,6 +56,10 @@ pub struct CephMeasurements {
     /// Lower anterior face height ANS–Me, in mm.
     pub ans_me_mm: Option<f64>,
     pub mm_per_px: Option<f64>,
+    /// With all 19 ISBI landmarks: the eight measurements of the ISBI 2015
+    /// challenge and their classes ([`isbi2015`]); MW only with a spacing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub isbi2015: Vec<isbi2015::IsbiValue>,
 }
 
 // ISBI indices; `Anatomy::ceph_index` maps them into either landmark set.
@@ -95,6 +100,10 @@ pub fn ceph_measurements(
         s_n_mm: mm_per_px.map(|m| dist(p(s), p(n)) * m),
         ans_me_mm: mm_per_px.map(|m| dist(p(ans), p(me)) * m),
         mm_per_px,
+        isbi2015: match anatomy {
+            Anatomy::Isbi => isbi2015::isbi2015_measurements(points, mm_per_px)?,
+            _ => Vec::new(),
+        },
     })
 }
 
@@ -337,8 +346,18 @@ mod tests {
             .iter()
             .map(|p| [p[0] * to_px + 900.0, p[1] * to_px + 1100.0])
             .collect();
-        let m19 = ceph_measurements(Anatomy::Isbi, &all, Some(mm_per_px)).unwrap();
+        let mut m19 = ceph_measurements(Anatomy::Isbi, &all, Some(mm_per_px)).unwrap();
+        // …and, with all 19, the challenge's eight, which agree on the shared three.
+        let eight = std::mem::take(&mut m19.isbi2015);
         assert_eq!(m19, m);
+        let names: Vec<&str> = eight.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["ANB", "SNB", "SNA", "ODI", "APDI", "FHI", "FMA", "MW"]
+        );
+        close(eight[0].value, m.anb_deg, 1e-9);
+        close(eight[1].value, m.snb_deg, 1e-9);
+        close(eight[2].value, m.sna_deg, 1e-9);
         assert!(ceph_measurements(Anatomy::Hand, &vec![[0.0, 0.0]; 37], None).is_err());
     }
 

@@ -6,6 +6,7 @@ pub mod chart;
 pub mod confidence;
 pub mod error;
 pub mod grouping;
+pub mod mcnemar;
 pub mod options;
 pub mod paired;
 pub mod parity;
