@@ -405,8 +405,23 @@ function renderTables() {
   renderLandmarks();
 }
 
-function mrow(key, label, value, unit) {
-  return el("tr", { "data-key": key }, el("th", { scope: "row", text: label }), el("td", { class: "num", text: value }), el("td", { class: "unit", text: unit }));
+function mrow(key, label, value, unit, note) {
+  const cells = [el("th", { scope: "row", text: label }), el("td", { class: "num", text: value }), el("td", { class: "unit", text: unit })];
+  if (note) cells.push(note);
+  return el("tr", { "data-key": key }, cells);
+}
+
+/** The ISBI 2015 challenge's eight measurements with their class (core: `measure::isbi2015`). */
+function isbiRows(values) {
+  const rows = [el("tr", {}, el("th", { colspan: "4", class: "subhead", text: "ISBI 2015 classes (Wang et al. 2016)" }))];
+  for (const v of values) {
+    // The challenge's "FMA" is S–N to Go–Gn, not the Frankfort FMA above.
+    const label = v.name === "FMA" ? "FMA (S–N/Go–Gn)" : v.name;
+    const range = `normal ${fmt(v.normal[0], 2)}–${fmt(v.normal[1], 2)}${v.unit}`;
+    const note = el("td", { class: v.class === 1 ? "class" : "class abnormal", title: range, text: `C${v.class} ${v.meaning}` });
+    rows.push(mrow(`isbi_${v.name}`, label, fmt(v.value, v.unit ? 1 : 2), v.unit, note));
+  }
+  return rows;
 }
 
 function renderMeasurements() {
@@ -438,6 +453,7 @@ function renderMeasurements() {
       mrow("ans_me_mm", "ANS–Me", fmt(m.ans_me_mm, 1), "mm"),
     );
     if (!(m.mm_per_px > 0)) rows.push(el("tr", {}, el("td", { colspan: "3", class: "muted small", id: "no-spacing", text: "Lengths need the pixel spacing: enter it under Patient." })));
+    if (m.isbi2015 && m.isbi2015.length) rows.push(...isbiRows(m.isbi2015));
   } else if ("fingers" in m) {
     rows.push(
       mrow("wrist_width_mm", "Wrist width", fmt(m.wrist_width_mm, 1), "mm"),
