@@ -1,7 +1,7 @@
 //! `fairmark eval`, `detect` and `publish`: thin shells over `train::inference`.
 use anyhow::Context;
 use clap::Args;
-use fairmark::data::formats::image_io::load_image;
+use fairmark::data::formats::image_io::load_radiograph;
 use fairmark::detection::overlay::draw_overlay;
 use fairmark::detection::pipeline::{DetectOptions, Pixels};
 use fairmark::metrics::predictions::write_csv;
@@ -60,7 +60,8 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
 
 #[derive(Args)]
 pub struct DetectArgs {
-    /// The X-ray image (PNG, JPEG, BMP, TIFF; 8 or 16 bit).
+    /// The X-ray image (PNG, JPEG, BMP, TIFF; 8 or 16 bit) or a DICOM file
+    /// (its pixel spacing is used unless --mm-per-px is given).
     pub image: PathBuf,
     /// A published model (models/NAME) or a run directory.
     #[arg(long)]
@@ -68,7 +69,8 @@ pub struct DetectArgs {
     /// Known attributes, e.g. --attr age_group=adolescent (repeatable; optional).
     #[arg(long = "attr")]
     pub attrs: Vec<String>,
-    /// Pixel spacing of the image in mm (hands default to the 50 mm wrist convention).
+    /// Pixel spacing of the image in mm (overrides a DICOM file's own; hands
+    /// without either default to the 50 mm wrist convention).
     #[arg(long)]
     pub mm_per_px: Option<f64>,
     #[arg(long, default_value = "result.json")]
@@ -81,7 +83,8 @@ pub struct DetectArgs {
 }
 
 pub fn detect(a: DetectArgs) -> anyhow::Result<()> {
-    let img = load_image(&a.image)?;
+    let radiograph = load_radiograph(&a.image)?;
+    let img = radiograph.image;
     let model = load_landmarker(&a.model, super::runtime_for(&a.backend)?)?;
     let mut attributes = std::collections::BTreeMap::new();
     for pair in &a.attrs {
@@ -94,12 +97,29 @@ pub fn detect(a: DetectArgs) -> anyhow::Result<()> {
         attributes,
         mm_per_px: a.mm_per_px,
         image_name: Some(a.image.display().to_string()),
+        file_spacing: radiograph.spacing,
     };
+    if let Some(d) = &radiograph.dicom {
+        eprintln!(
+            "DICOM: {}x{} {}, {} bits stored, {}",
+            img.width, img.height, d.photometric, d.bits_stored, d.transfer_syntax
+        );
+        if let Some(note) = &d.spacing_note {
+            eprintln!("DICOM spacing not used: {note}");
+        }
+    }
     let det = futures_lite::future::block_on(model.detect(Pixels::Grey(&img), &options))
         .with_context(|| format!("detecting on {}", a.image.display()))?;
     // The document as the core made it: the browser writes the same one.
     fairmark::io::write_atomic(&a.out, serde_json::to_string_pretty(&det)?.as_bytes())?;
     print!("{}", fairmark::detection::table::render(&det));
+    match (det.mm_per_px, det.spacing_source) {
+        (Some(mm), Some(source)) => eprintln!(
+            "spacing:   {mm} mm/px ({})",
+            serde_json::to_value(source)?.as_str().unwrap_or("?")
+        ),
+        _ => eprintln!("spacing:   none (give --mm-per-px for lengths in mm)"),
+    }
     let t = &det.timings_ms;
     eprintln!(
         "landmarks: {} ({:.1} ms: preprocess {:.1}, forward {:.1}, decode {:.1})",

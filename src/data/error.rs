@@ -18,6 +18,12 @@ pub enum DataError {
     },
     #[error("{path}: cannot read image: {problem}")]
     Image { path: PathBuf, problem: String },
+    #[error("{path}: cannot read DICOM image: {source}")]
+    Dicom {
+        path: PathBuf,
+        #[source]
+        source: crate::data::formats::dicom::DicomError,
+    },
     #[error("{0}")]
     Invalid(String),
 }

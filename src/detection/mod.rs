@@ -12,7 +12,7 @@ pub mod pipeline;
 pub mod table;
 
 use crate::data::Anatomy;
-use crate::measure::{measure, MeasurementError, Measurements, SpacingSource};
+use crate::measure::{measure_with_file, MeasurementError, Measurements, Spacing, SpacingSource};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -25,6 +25,11 @@ pub struct ImageInfo {
     pub name: Option<String>,
     pub width: usize,
     pub height: usize,
+    /// The spacing the image file itself states (a DICOM file's Pixel
+    /// Spacing or Imager Pixel Spacing) and which attribute it came from;
+    /// used when the caller gives none, also after [`Detection::relocate`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spacing: Option<Spacing>,
 }
 
 /// Which model found them.
@@ -206,6 +211,7 @@ fn locate(
     names: &[String],
     points: &[[f64; 2]],
     given_mm_per_px: Option<f64>,
+    file_spacing: Option<Spacing>,
 ) -> Result<Located, MeasurementError> {
     if points.len() != names.len() {
         return Err(MeasurementError::Degenerate(format!(
@@ -223,12 +229,13 @@ fn locate(
             name: names[i].clone(),
         });
     }
-    let spacing = crate::measure::spacing::resolve(anatomy, points, given_mm_per_px)?;
+    let spacing =
+        crate::measure::spacing::resolve_with_file(anatomy, points, given_mm_per_px, file_spacing)?;
     let mm = spacing.map(|s| s.mm_per_px);
     let measurements = match anatomy {
         // The given value, not the resolved one: `measure` applies the same
         // policy and so reports the same source.
-        Some(a) => Some(measure(a, points, given_mm_per_px)?),
+        Some(a) => Some(measure_with_file(a, points, given_mm_per_px, file_spacing)?),
         None => None,
     };
     let landmarks = points
@@ -272,7 +279,13 @@ impl Detection {
         points: &[[f64; 2]],
         given_mm_per_px: Option<f64>,
     ) -> Result<Self, MeasurementError> {
-        let l = locate(context.model.anatomy, names, points, given_mm_per_px)?;
+        let l = locate(
+            context.model.anatomy,
+            names,
+            points,
+            given_mm_per_px,
+            context.image.spacing,
+        )?;
         Ok(Self {
             schema: DETECT_SCHEMA.into(),
             image: context.image,
@@ -326,7 +339,13 @@ impl Detection {
         given_mm_per_px: Option<f64>,
     ) -> Result<Self, MeasurementError> {
         let names: Vec<String> = self.landmarks.iter().map(|l| l.name.clone()).collect();
-        let mut l = locate(self.model.anatomy, &names, points, given_mm_per_px)?;
+        let mut l = locate(
+            self.model.anatomy,
+            &names,
+            points,
+            given_mm_per_px,
+            self.image.spacing,
+        )?;
         for (new, old) in l.landmarks.iter_mut().zip(&self.landmarks) {
             new.corrected = old.corrected || new.x != old.x || new.y != old.y;
             // The model's uncertainty stays with its landmark (a corrected
@@ -372,6 +391,7 @@ mod tests {
                 name: Some("x.png".into()),
                 width: 2000,
                 height: 2400,
+                spacing: None,
             },
             model: ModelInfo {
                 name: Some("m".into()),

@@ -49,6 +49,9 @@ pub struct DetectOptions {
     pub mm_per_px: Option<f64>,
     /// File name for the document.
     pub image_name: Option<String>,
+    /// The spacing the image file states (a DICOM file's), used when
+    /// `mm_per_px` is not given; kept in the document's `image.spacing`.
+    pub file_spacing: Option<crate::measure::Spacing>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -203,6 +206,7 @@ impl Landmarker {
                 name: options.image_name.clone(),
                 width,
                 height,
+                spacing: options.file_spacing,
             },
             model: ModelInfo {
                 name: spec.name.clone(),

@@ -145,15 +145,24 @@ const FINGERS: [&str; 5] = ["thumb", "index", "middle", "ring", "little"];
 /// landmarks. Without `mm_per_px` the spacing follows the 50 mm wrist
 /// convention.
 pub fn hand_measurements(points: &[[f64; 2]], mm_per_px: Option<f64>) -> Result<HandMeasurements> {
+    hand_measurements_with_file(points, mm_per_px, None)
+}
+
+/// [`hand_measurements`] of an image whose file states its spacing.
+fn hand_measurements_with_file(
+    points: &[[f64; 2]],
+    mm_per_px: Option<f64>,
+    file: Option<Spacing>,
+) -> Result<HandMeasurements> {
     check_points(Anatomy::Hand, points)?;
     let (a, b) = HAND_WRIST_ENDPOINTS;
     let wrist_px = dist(points[a], points[b]);
     let Spacing {
         mm_per_px: spacing,
         source,
-    } = spacing::resolve(Some(Anatomy::Hand), points, mm_per_px)?.ok_or_else(|| {
-        MeasurementError::Degenerate("no pixel spacing for the hand measurements".into())
-    })?;
+    } = spacing::resolve_with_file(Some(Anatomy::Hand), points, mm_per_px, file)?.ok_or_else(
+        || MeasurementError::Degenerate("no pixel spacing for the hand measurements".into()),
+    )?;
     let names = Anatomy::Hand.landmark_names();
     // The finger chains come from the landmark names (`thumb_mcp`, …,
     // `thumb_tip`), the one place the hand numbering is defined.
@@ -245,11 +254,24 @@ pub fn measure(
     points: &[[f64; 2]],
     mm_per_px: Option<f64>,
 ) -> Result<Measurements> {
+    measure_with_file(anatomy, points, mm_per_px, None)
+}
+
+/// [`measure`] of an image whose file states its own spacing (`file`, e.g.
+/// a DICOM Pixel Spacing); `mm_per_px` given by the caller still wins.
+pub fn measure_with_file(
+    anatomy: Anatomy,
+    points: &[[f64; 2]],
+    mm_per_px: Option<f64>,
+    file: Option<Spacing>,
+) -> Result<Measurements> {
     Ok(match anatomy {
         Anatomy::Ceph | Anatomy::Isbi => {
-            Measurements::Ceph(ceph_measurements(anatomy, points, mm_per_px)?)
+            let mm = spacing::resolve_with_file(Some(anatomy), points, mm_per_px, file)?
+                .map(|s| s.mm_per_px);
+            Measurements::Ceph(ceph_measurements(anatomy, points, mm)?)
         }
-        Anatomy::Hand => Measurements::Hand(hand_measurements(points, mm_per_px)?),
+        Anatomy::Hand => Measurements::Hand(hand_measurements_with_file(points, mm_per_px, file)?),
     })
 }
 

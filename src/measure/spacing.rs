@@ -1,8 +1,10 @@
 //! The one pixel-spacing policy, used by detection (native and browser) and by
-//! the measurements: a spacing the caller gives wins; a hand without one gets
-//! the 50 mm wrist convention of Payer et al. (2019); a cephalogram without
-//! one gets none (its angles need no scale, its lengths stay empty). A scale is
-//! never guessed from the model's training data.
+//! the measurements: a spacing the caller gives wins; else the image file's
+//! own (a DICOM file's Pixel Spacing or Imager Pixel Spacing, see
+//! `data::formats::dicom`); a hand without either gets the 50 mm wrist
+//! convention of Payer et al. (2019); a cephalogram without one gets none (its
+//! angles need no scale, its lengths stay empty). A scale is never guessed
+//! from the model's training data.
 use super::{MeasurementError, Result};
 use crate::data::anatomy::{hand_mm_per_px, Anatomy};
 use serde::{Deserialize, Serialize};
@@ -15,6 +17,28 @@ pub enum SpacingSource {
     Given,
     /// Derived from the 50 mm wrist convention (Payer et al. 2019).
     WristConvention,
+    /// A DICOM file's Pixel Spacing (0028,0030): calibrated at the patient.
+    DicomPixelSpacing,
+    /// A DICOM file's Imager Pixel Spacing (0018,1164), at the detector: the
+    /// file gives no magnification factor, so lengths include the
+    /// projection's magnification (typically 5–15 % for a cephalogram).
+    DicomImagerPixelSpacing,
+    /// Imager Pixel Spacing divided by the Estimated Radiographic
+    /// Magnification Factor (0018,5101): at the patient's midplane.
+    DicomImagerPixelSpacingCorrected,
+}
+
+impl SpacingSource {
+    /// Whether the spacing came from the image file rather than the caller
+    /// or a convention.
+    pub fn is_from_file(self) -> bool {
+        matches!(
+            self,
+            Self::DicomPixelSpacing
+                | Self::DicomImagerPixelSpacing
+                | Self::DicomImagerPixelSpacingCorrected
+        )
+    }
 }
 
 /// A pixel spacing in mm per pixel and where it came from.
@@ -41,12 +65,27 @@ pub fn resolve(
     points: &[[f64; 2]],
     given: Option<f64>,
 ) -> Result<Option<Spacing>> {
+    resolve_with_file(anatomy, points, given, None)
+}
+
+/// [`resolve`] for an image whose file states its own spacing (`file`): the
+/// caller's `given` still wins, the file's comes next, then the conventions.
+pub fn resolve_with_file(
+    anatomy: Option<Anatomy>,
+    points: &[[f64; 2]],
+    given: Option<f64>,
+    file: Option<Spacing>,
+) -> Result<Option<Spacing>> {
     if let Some(s) = given {
         check_spacing(s)?;
         return Ok(Some(Spacing {
             mm_per_px: s,
             source: SpacingSource::Given,
         }));
+    }
+    if let Some(f) = file {
+        check_spacing(f.mm_per_px)?;
+        return Ok(Some(f));
     }
     if anatomy != Some(Anatomy::Hand) {
         return Ok(None);
@@ -89,6 +128,26 @@ mod tests {
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
             assert!(resolve(None, &hand, Some(bad)).is_err(), "{bad}");
         }
+        // A file's own spacing comes after the caller's, before the wrist.
+        let file = Spacing {
+            mm_per_px: 0.15,
+            source: SpacingSource::DicomPixelSpacing,
+        };
+        assert_eq!(
+            resolve_with_file(Some(Anatomy::Hand), &hand, None, Some(file)).unwrap(),
+            Some(file)
+        );
+        assert_eq!(
+            resolve_with_file(Some(Anatomy::Ceph), &hand, Some(0.1), Some(file))
+                .unwrap()
+                .unwrap()
+                .source,
+            SpacingSource::Given
+        );
+        assert_eq!(
+            serde_json::to_value(SpacingSource::DicomImagerPixelSpacingCorrected).unwrap(),
+            "dicom_imager_pixel_spacing_corrected"
+        );
         hand[5] = hand[1];
         let e = resolve(Some(Anatomy::Hand), &hand, None).unwrap_err();
         assert!(e.to_string().contains("coincide"), "{e}");

@@ -9,10 +9,12 @@ mod audit;
 mod convert;
 mod model;
 mod phantom;
+mod radiograph;
 
 pub use audit::{audit, audit_chart_svg, predictions_csv};
 pub use model::{check_order, relocate, Model};
 pub use phantom::{mean_shape, measure, render_phantom};
+pub use radiograph::decode_radiograph_js;
 
 use wasm_bindgen::prelude::*;
 

@@ -141,22 +141,35 @@ impl Model {
         channels_of(byte_length(&pixels, "pixels")?, width, height)
             .map_err(|e| err(format!("image: {e}")))?;
         let data = bytes(&pixels, "pixels")?;
-        let image_name = field(&options, "imageName")?;
-        let options = DetectOptions {
-            attributes: attributes(&field(&options, "attributes")?)?,
-            mm_per_px: optional_number(&field(&options, "mmPerPx")?, "mmPerPx")?,
-            image_name: if image_name.is_undefined() || image_name.is_null() {
-                None
-            } else {
-                Some(string(&image_name, "imageName")?)
-            },
-        };
+        let options = detect_options(&options)?;
         let pixels = Pixels::Bytes {
             data: &data,
             width,
             height,
         };
         let det = self.inner.detect(pixels, &options).await.map_err(err)?;
+        to_js(&det)
+    }
+
+    /// Detects the landmarks of an image file's bytes (`file`: Uint8Array or
+    /// ArrayBuffer; DICOM, PNG, JPEG, BMP or TIFF), decoded in wasm by the
+    /// core as `fairmark detect FILE` decodes it, so both give the same
+    /// document. A DICOM file's own spacing is used unless `mmPerPx` is given
+    /// (the document's `spacing_source` says which); `options` as for `detect`.
+    #[wasm_bindgen(js_name = detectFile)]
+    pub async fn detect_file(&self, file: JsValue, options: JsValue) -> Result<JsValue, JsError> {
+        let mut options = detect_options(&options)?;
+        let name = options
+            .image_name
+            .clone()
+            .unwrap_or_else(|| "<file>".into());
+        let radiograph = super::radiograph::radiograph_of(&file, &name)?;
+        options.file_spacing = radiograph.spacing;
+        let det = self
+            .inner
+            .detect(Pixels::Grey(&radiograph.image), &options)
+            .await
+            .map_err(err)?;
         to_js(&det)
     }
 
@@ -249,6 +262,21 @@ pub fn check_order(detection: JsValue) -> Result<Vec<u32>, JsError> {
     let value: serde_json::Value = from_js(detection, "detection (a fairmark.detect/2 document)")?;
     let det = Detection::from_json_value(value).map_err(err)?;
     Ok(det.check_order().into_iter().map(|i| i as u32).collect())
+}
+
+/// `{attributes, mmPerPx, imageName}` of `detect` and `detectFile`.
+fn detect_options(options: &JsValue) -> Result<DetectOptions, JsError> {
+    let image_name = field(options, "imageName")?;
+    Ok(DetectOptions {
+        attributes: attributes(&field(options, "attributes")?)?,
+        mm_per_px: optional_number(&field(options, "mmPerPx")?, "mmPerPx")?,
+        image_name: if image_name.is_undefined() || image_name.is_null() {
+            None
+        } else {
+            Some(string(&image_name, "imageName")?)
+        },
+        file_spacing: None,
+    })
 }
 
 fn optional_number(v: &JsValue, what: &str) -> Result<Option<f64>, JsError> {

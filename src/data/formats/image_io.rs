@@ -1,14 +1,17 @@
 //! Decoding radiographs into one in-memory form: a grey image of `f32` in [0, 1].
 //!
-//! X-rays come as 8- or 16-bit grey PNG, BMP (ISBI 2015), JPEG or TIFF, and
-//! sometimes as RGB exports of a grey image. Everything is reduced to luminance
+//! X-rays come as 8- or 16-bit grey PNG, BMP (ISBI 2015), JPEG or TIFF,
+//! sometimes as RGB exports of a grey image, and as DICOM (recognised by its
+//! "DICM" marker whatever the file is called; [`super::dicom`]). Everything is reduced to luminance
 //! and normalised by the sample type's full range, so a 16-bit value keeps its
 //! precision (40000 becomes 40000/65535, not 156/255).
 //!
 //! Decoding is a pure function of the bytes and works in wasm; only
 //! [`load_image`] touches the file system.
 use crate::data::error::{DataError, Result};
+use crate::data::formats::dicom::{decode_dicom, is_dicom, DicomInfo};
 use crate::data::preprocess::luma709;
+use crate::measure::Spacing;
 use image::{DynamicImage, ImageReader, Limits};
 use std::io::Cursor;
 use std::path::Path;
@@ -161,9 +164,48 @@ pub fn decode_image(bytes: &[u8]) -> Result<GreyImage> {
     decode_image_named(bytes, Path::new("<memory>"), DEFAULT_MAX_PIXELS)
 }
 
-/// Decodes image bytes, refusing images over `max_pixels`; `name` only labels
-/// errors (the file the bytes came from).
+/// An image file decoded, with what the file says about its scale: the
+/// one result every reader of image files shares (`fairmark detect`, the
+/// page's `Model.detectFile`, the data set readers through [`load_image`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Radiograph {
+    pub image: GreyImage,
+    /// The file's own pixel spacing (DICOM only; PNG/JPEG state none).
+    pub spacing: Option<Spacing>,
+    /// What a DICOM file said about its pixels; `None` for other formats.
+    pub dicom: Option<DicomInfo>,
+}
+
+/// Decodes image or DICOM bytes into a [`Radiograph`], refusing images over
+/// `max_pixels` by their declared size; `name` only labels errors.
+pub fn decode_radiograph(bytes: &[u8], name: &Path, max_pixels: u64) -> Result<Radiograph> {
+    if is_dicom(bytes) {
+        let d = decode_dicom(bytes, max_pixels).map_err(|source| DataError::Dicom {
+            path: name.to_path_buf(),
+            source,
+        })?;
+        return Ok(Radiograph {
+            image: d.image,
+            spacing: d.spacing,
+            dicom: Some(d.info),
+        });
+    }
+    Ok(Radiograph {
+        image: decode_pixels(bytes, name, max_pixels)?,
+        spacing: None,
+        dicom: None,
+    })
+}
+
+/// Decodes image bytes (DICOM included, its spacing dropped), refusing
+/// images over `max_pixels`; `name` only labels errors (the file the bytes
+/// came from).
 pub fn decode_image_named(bytes: &[u8], name: &Path, max_pixels: u64) -> Result<GreyImage> {
+    Ok(decode_radiograph(bytes, name, max_pixels)?.image)
+}
+
+/// PNG, JPEG, BMP or TIFF bytes to grey.
+fn decode_pixels(bytes: &[u8], name: &Path, max_pixels: u64) -> Result<GreyImage> {
     let err = |problem: String| DataError::Image {
         path: name.to_path_buf(),
         problem,
@@ -183,7 +225,9 @@ pub fn decode_image_named(bytes: &[u8], name: &Path, max_pixels: u64) -> Result<
     }
     let probe = reader()?;
     if probe.format().is_none() {
-        return Err(err("not a recognised image (PNG, JPEG, BMP, TIFF)".into()));
+        return Err(err(
+            "not a recognised image (PNG, JPEG, BMP, TIFF, DICOM)".into()
+        ));
     }
     // The header is read first so that an oversized image is refused by its
     // declared size, before any pixel buffer exists.
@@ -267,6 +311,19 @@ pub const MAX_IMAGE_FILE_BYTES: u64 = 256 << 20;
 /// a huge file or a small one declaring a huge image costs no memory.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn load_image_with_limit(path: &Path, max_pixels: u64) -> Result<GreyImage> {
+    Ok(load_radiograph_with_limit(path, max_pixels)?.image)
+}
+
+/// Reads and decodes an image or DICOM file with the default pixel limit,
+/// keeping what the file says about its scale.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn load_radiograph(path: &Path) -> Result<Radiograph> {
+    load_radiograph_with_limit(path, DEFAULT_MAX_PIXELS)
+}
+
+/// [`load_radiograph`] with a pixel limit (see [`load_image_with_limit`]).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn load_radiograph_with_limit(path: &Path, max_pixels: u64) -> Result<Radiograph> {
     let err = |problem: String| DataError::Image {
         path: path.to_path_buf(),
         problem,
@@ -285,7 +342,7 @@ pub fn load_image_with_limit(path: &Path, max_pixels: u64) -> Result<GreyImage> 
         check_pixel_count(w.into(), h.into(), max_pixels).map_err(err)?;
     }
     let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-    decode_image_named(&bytes, path, max_pixels)
+    decode_radiograph(&bytes, path, max_pixels)
 }
 
 /// Width and height of an image file, from its header only.

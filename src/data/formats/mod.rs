@@ -5,19 +5,20 @@
 //! layout by their files. The Digital Hand Atlas layout spreads over separate
 //! files chosen by the user, so it is read with [`hand::read_hand`] and a
 //! [`HandLayout`].
+pub mod dicom;
 pub mod hand;
 pub mod image_io;
 pub mod isbi;
 pub mod payer_csv;
 
 pub use hand::{HandLayout, HandOptions};
-pub use image_io::{decode_image, GreyImage};
+pub use image_io::{decode_image, decode_radiograph, GreyImage, Radiograph};
 pub use isbi::{IsbiGroundTruth, IsbiOptions};
 
 #[cfg(not(target_arch = "wasm32"))]
 pub use hand::read_hand;
 #[cfg(not(target_arch = "wasm32"))]
-pub use image_io::load_image;
+pub use image_io::{load_image, load_radiograph};
 #[cfg(not(target_arch = "wasm32"))]
 pub use isbi::read_isbi;
 
@@ -27,7 +28,9 @@ use crate::data::{error::DataError, error::Result, Dataset};
 use std::path::{Path, PathBuf};
 
 /// Image file extensions tried, in order, when a layout names images by id.
-pub const IMAGE_EXTENSIONS: [&str; 8] = ["bmp", "png", "jpg", "jpeg", "tif", "tiff", "BMP", "PNG"];
+pub const IMAGE_EXTENSIONS: [&str; 10] = [
+    "bmp", "png", "jpg", "jpeg", "tif", "tiff", "dcm", "BMP", "PNG", "DCM",
+];
 
 /// Loads a dataset, detecting its layout:
 /// - a directory with `dataset.json` (or a path to a `.json` manifest): fairmark's own format;
