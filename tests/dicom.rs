@@ -16,6 +16,7 @@ use fairmark::measure::{Spacing, SpacingSource};
 use fairmark::model::{Landmarker, Runtime};
 use std::path::Path;
 
+mod common;
 #[path = "common/dicom.rs"]
 mod dicom_files;
 use dicom_files::*;
@@ -346,4 +347,33 @@ fn a_4000_by_5000_sixteen_bit_image_detects_within_memory() {
         assert!(peak < 1536 << 20, "peak memory {} MiB", peak >> 20);
         eprintln!("peak resident memory: {} MiB", peak >> 20);
     }
+}
+
+/// The native detection of `fixture_file()` that tests/web.rs must
+/// reproduce in the browser (`Model.detectFile`); FAIRMARK_BLESS=1 rewrites it.
+#[test]
+fn dicom_detection_fixture_is_current() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.dcm");
+    std::fs::write(&path, fixture_file()).unwrap();
+    let r = load_radiograph(&path).unwrap();
+    let options = DetectOptions {
+        image_name: Some("x.dcm".into()),
+        file_spacing: r.spacing,
+        ..Default::default()
+    };
+    let det = futures_lite::future::block_on(ceph_model().detect(Pixels::Grey(&r.image), &options))
+        .unwrap();
+    let kept = common::detection_without_timings(&det);
+    assert_eq!(
+        kept["spacing_source"],
+        "dicom_imager_pixel_spacing_corrected"
+    );
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/detect_dicom.json");
+    if std::env::var("FAIRMARK_BLESS").is_ok() {
+        std::fs::write(&file, serde_json::to_string_pretty(&kept).unwrap() + "\n").unwrap();
+        return;
+    }
+    let expected: serde_json::Value = serde_json::from_str(common::DETECT_DICOM_FIXTURE).unwrap();
+    common::assert_close_rel(&kept, &expected, "detect_dicom.json", common::NETWORK_REL);
 }

@@ -286,3 +286,14 @@ impl Spec {
         out
     }
 }
+
+/// The file of the DICOM detection fixture (native and browser detect it).
+pub fn fixture_file() -> Vec<u8> {
+    let mut s = Spec::grey16(192, 240);
+    s.transfer_syntax = RLE;
+    s.photometric = "MONOCHROME1";
+    s.imager_spacing = Some([0.55, 0.55]);
+    s.magnification = Some(1.1);
+    s.window = Some((2000.0, 4000.0));
+    s.to_bytes()
+}

@@ -6,6 +6,10 @@ use serde_json::Value;
 /// Native detection of ceph phantom 0 with models/ceph-unet-phantom
 /// (`mmPerPx` 0.1, image name "ceph0.png").
 pub const DETECT_FIXTURE: &str = include_str!("../fixtures/detect_ceph0.json");
+/// Native detection of the DICOM file `dicom::fixture_file()` (RLE, 16 bits,
+/// Imager Pixel Spacing 0.55 over a magnification of 1.1) with
+/// models/ceph-unet-phantom, image name "x.dcm", no spacing given.
+pub const DETECT_DICOM_FIXTURE: &str = include_str!("../fixtures/detect_dicom.json");
 /// Native detection of hand phantom 0 with models/hand-unet-phantom, no spacing given.
 pub const DETECT_HAND_FIXTURE: &str = include_str!("../fixtures/detect_hand0.json");
 
