@@ -229,6 +229,26 @@ fn malformed_and_truncated_files_are_errors_not_panics() {
         let r = std::panic::catch_unwind(|| decode_dicom(&b, DEFAULT_MAX_PIXELS));
         assert!(r.is_ok(), "panic with byte {at} flipped");
     }
+    // RLE whose segments hold fewer pixels than the header declares, and
+    // every cut of an RLE file: dicom-rs's RLE decoder would index past its
+    // buffers, so these are checked first (errors, not panics or traps).
+    let mut short = Spec::grey16(16, 16);
+    short.transfer_syntax = RLE;
+    short.values.truncate(64);
+    let e = decode(&short).unwrap_err().to_string();
+    assert!(e.contains("RLE: segment 1 unpacks to"), "{e}");
+    let mut rle = Spec::grey16(16, 16);
+    rle.transfer_syntax = RLE;
+    let rle = rle.to_bytes();
+    let mut jpeg = Spec::grey8(16, 16);
+    jpeg.transfer_syntax = JPEG_BASELINE;
+    let jpeg = jpeg.to_bytes();
+    for file in [&rle, &jpeg] {
+        for cut in (300..file.len()).step_by(3) {
+            let r = std::panic::catch_unwind(|| decode_dicom(&file[..cut], DEFAULT_MAX_PIXELS));
+            assert!(r.is_ok(), "panic on an encapsulated file cut at {cut}");
+        }
+    }
     let e = decode_dicom(b"not dicom at all", DEFAULT_MAX_PIXELS).unwrap_err();
     assert_eq!(e, DicomError::NotDicom);
     // Through the one image decoder: the error names the file.

@@ -24,6 +24,8 @@ use std::time::{Duration, Instant};
 
 #[path = "hostile/corpus.rs"]
 mod corpus;
+#[path = "common/dicom.rs"]
+mod dicom_files;
 use corpus::{Data, Entry, Input, Pixels, Target, ENTRIES};
 
 /// Longest any one entry may take (a refused input should take milliseconds).

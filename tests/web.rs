@@ -9,7 +9,8 @@
 #![cfg(all(feature = "model", target_arch = "wasm32"))]
 
 use fairmark::web::{
-    audit, check_order, measure, predictions_csv, relocate, render_phantom, Model,
+    audit, check_order, decode_radiograph_js, measure, predictions_csv, relocate, render_phantom,
+    Model,
 };
 use js_sys::{Reflect, Uint8Array};
 use serde_json::Value;
@@ -19,6 +20,8 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 mod common;
+#[path = "common/dicom.rs"]
+mod dicom_files;
 use common::{
     assert_close, detection_without_timings, AUDIT_FIXTURE_CSV, AUDIT_FIXTURE_REPORT,
     DETECT_FIXTURE, DETECT_HAND_FIXTURE,
@@ -442,4 +445,64 @@ async fn every_hostile_input_throws_a_clear_error() {
         .byte_length();
     assert!(bytes < 1 << 30, "wasm memory grew to {} MiB", bytes >> 20);
     console_log!("{ran} hostile inputs refused in the browser");
+}
+
+/// The same DICOM file (RLE, MONOCHROME1, Imager Pixel Spacing over a
+/// magnification factor) gives the native document in the browser: the
+/// same landmarks, the same spacing and its source; `decodeRadiograph`
+/// gives the page the picture and the spacing, and no patient attribute.
+#[wasm_bindgen_test]
+async fn dicom_in_the_browser_equals_native() {
+    let file = Uint8Array::from(&dicom_files::fixture_file()[..]);
+    let model = load("cpu").await;
+    let options = js_sys::JSON::parse(r#"{"imageName": "x.dcm"}"#).unwrap();
+    let det = model
+        .detect_file(file.clone().into(), options)
+        .await
+        .map_err(message)
+        .unwrap();
+    let native: Value = serde_json::from_str(common::DETECT_DICOM_FIXTURE).unwrap();
+    let got = detection_without_timings(&json(&det));
+    common::assert_close_rel(&got, &native, "dicom", common::NETWORK_REL);
+    assert_eq!(
+        got["spacing_source"],
+        "dicom_imager_pixel_spacing_corrected"
+    );
+    let text = serde_json::to_string(&json(&det)).unwrap();
+    assert!(!text.contains("DOE") && !text.contains("SECRET"), "{text}");
+
+    let r = decode_radiograph_js(file.into(), "x.dcm".into())
+        .map_err(message)
+        .unwrap();
+    let meta = json(&Reflect::get(&r, &"dicom".into()).unwrap());
+    assert_eq!(meta["photometric"], "MONOCHROME1");
+    assert_eq!(meta["transfer_syntax"], "RLE Lossless");
+    let spacing = json(&Reflect::get(&r, &"spacing".into()).unwrap());
+    assert_eq!(spacing["source"], "dicom_imager_pixel_spacing_corrected");
+    let px = Uint8Array::new(&Reflect::get(&r, &"pixels".into()).unwrap());
+    assert_eq!(px.length(), 192 * 240);
+    assert!(!serde_json::to_string(&meta).unwrap().contains("SECRET"));
+
+    // Refused and broken files throw an Error saying why, never trap.
+    let mut s = dicom_files::Spec::grey16(8, 8);
+    s.transfer_syntax = dicom_files::JPEG_2000;
+    let e = message(
+        decode_radiograph_js(Uint8Array::from(&s.to_bytes()[..]).into(), "j2k.dcm".into())
+            .unwrap_err(),
+    );
+    assert!(
+        e.contains("JPEG 2000") && e.contains("not supported"),
+        "{e}"
+    );
+    let bytes = dicom_files::fixture_file();
+    // (A cut inside the final sequence delimiter still holds every pixel,
+    // and dicom-rs reads it; these cuts lose part of the header or pixels.)
+    for cut in [130, 200, 400, bytes.len() / 2, bytes.len() - 200] {
+        let cut_file = Uint8Array::from(&bytes[..cut]);
+        assert!(decode_radiograph_js(cut_file.clone().into(), "cut.dcm".into()).is_err());
+        assert!(model
+            .detect_file(cut_file.into(), JsValue::UNDEFINED)
+            .await
+            .is_err());
+    }
 }

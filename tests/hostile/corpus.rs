@@ -228,6 +228,40 @@ fn many_attributes(m: &mut Value) {
         .into();
 }
 
+/// DICOM files made with dicom-rs's writer (tests/common/dicom.rs, which
+/// the including test crate declares as `dicom_files`).
+fn dicom_bomb() -> Vec<u8> {
+    let mut s = crate::dicom_files::Spec::grey16(4, 4);
+    (s.width, s.height) = (65535, 65535);
+    s.to_bytes()
+}
+
+fn dicom_truncated() -> Vec<u8> {
+    let b = crate::dicom_files::Spec::grey16(64, 64).to_bytes();
+    b[..b.len() / 2].to_vec()
+}
+
+fn dicom_jpeg2000() -> Vec<u8> {
+    let mut s = crate::dicom_files::Spec::grey16(8, 8);
+    s.transfer_syntax = crate::dicom_files::JPEG_2000;
+    s.to_bytes()
+}
+
+fn dicom_multi_frame() -> Vec<u8> {
+    let mut s = crate::dicom_files::Spec::grey16(8, 8);
+    s.frames = Some(3);
+    s.values = s.values.repeat(3);
+    s.to_bytes()
+}
+
+/// RLE segments holding a quarter of the pixels the header declares.
+fn dicom_short_rle() -> Vec<u8> {
+    let mut s = crate::dicom_files::Spec::grey16(16, 16);
+    s.transfer_syntax = crate::dicom_files::RLE;
+    s.values.truncate(64);
+    s.to_bytes()
+}
+
 fn garbage_weights() -> Vec<u8> {
     (0..4096u32)
         .map(|i| (i.wrapping_mul(2654435761) >> 11) as u8)
@@ -544,6 +578,36 @@ pub const ENTRIES: &[Entry] = &[
         Fails("unknown anatomy \"knee\""),
     ),
     // ---- images ----
+    entry(
+        "dicom/bomb_65535x65535.dcm",
+        Both,
+        Image(Data::Made(dicom_bomb)),
+        Fails("65535x65535 = 4294836225 pixels exceeds the limit of 64000000"),
+    ),
+    entry(
+        "dicom/truncated.dcm",
+        Both,
+        Image(Data::Made(dicom_truncated)),
+        Fails("cannot read DICOM image"),
+    ),
+    entry(
+        "dicom/jpeg2000.dcm",
+        Both,
+        Image(Data::Made(dicom_jpeg2000)),
+        Fails("JPEG 2000 Image Compression (Lossless Only) (1.2.840.10008.1.2.4.90) is not supported"),
+    ),
+    entry(
+        "dicom/multi_frame.dcm",
+        Both,
+        Image(Data::Made(dicom_multi_frame)),
+        Fails("multi-frame DICOM is not supported"),
+    ),
+    entry(
+        "dicom/short_rle.dcm",
+        Both,
+        Image(Data::Made(dicom_short_rle)),
+        Fails("cannot read DICOM image"),
+    ),
     entry(
         "images/truncated.png",
         Both,

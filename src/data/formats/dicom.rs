@@ -234,13 +234,27 @@ pub fn decode_dicom(bytes: &[u8], max_pixels: u64) -> Result<DicomImage, DicomEr
         return Err(DicomError::Malformed("Rescale Slope is 0".into()));
     }
 
+    let (w, h) = (cols as usize, rows as usize);
+    let n = w * h;
+    let bytes_per = (bits_allocated / 8) as usize;
+    if uid == RLE_LOSSLESS {
+        let fragments = obj
+            .element(tags::PIXEL_DATA)
+            .ok()
+            .and_then(|e| e.fragments())
+            .ok_or_else(|| DicomError::PixelData("RLE pixel data is not encapsulated".into()))?;
+        let [fragment] = fragments else {
+            return Err(DicomError::PixelData(format!(
+                "{} RLE fragments for one frame; expected one",
+                fragments.len()
+            )));
+        };
+        check_rle(fragment, n, bytes_per)?;
+    }
     // Decode (RLE, JPEG, …) only now that the size is known to be allowed.
     let decoded = obj
         .decode_pixel_data()
         .map_err(|e| DicomError::PixelData(e.to_string()))?;
-    let (w, h) = (cols as usize, rows as usize);
-    let n = w * h;
-    let bytes_per = (bits_allocated / 8) as usize;
     let data = decoded.data();
     if data.len() < n * bytes_per {
         return Err(DicomError::PixelData(format!(
@@ -312,6 +326,74 @@ pub fn decode_dicom(bytes: &[u8], max_pixels: u64) -> Result<DicomImage, DicomEr
             spacing_note,
         },
     })
+}
+
+const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
+
+/// Checks an RLE Lossless fragment (PS3.5 G) before dicom-rs decodes it:
+/// its decoder indexes the header and the decoded segments without bounds
+/// checks, so a short or lying fragment would panic (a trap in wasm). The
+/// header must list a segment per byte of the sample at offsets inside the
+/// fragment, and each segment must unpack to at least `pixels` bytes.
+fn check_rle(fragment: &[u8], pixels: usize, bytes_per: usize) -> Result<(), DicomError> {
+    let bad = |what: String| DicomError::PixelData(format!("RLE: {what}"));
+    let u32_at = |at: usize| {
+        fragment
+            .get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    };
+    if fragment.len() < 64 {
+        return Err(bad(format!(
+            "a fragment of {} bytes has no 64-byte header",
+            fragment.len()
+        )));
+    }
+    let segments = u32_at(0).unwrap_or(0);
+    if segments != bytes_per {
+        return Err(bad(format!(
+            "{segments} segments for samples of {bytes_per} byte(s)"
+        )));
+    }
+    let mut offsets: Vec<usize> = (0..segments)
+        .map(|i| u32_at(4 + 4 * i).unwrap_or(usize::MAX))
+        .collect();
+    offsets.push(fragment.len());
+    for (i, pair) in offsets.windows(2).enumerate() {
+        let (start, end) = (pair[0], pair[1]);
+        if !(64 <= start && start <= end && end <= fragment.len()) {
+            return Err(bad(format!("segment {} lies outside the fragment", i + 1)));
+        }
+        let unpacked = packbits_len(&fragment[start..end]);
+        if unpacked < pixels {
+            return Err(bad(format!(
+                "segment {} unpacks to {unpacked} bytes for {pixels} pixels",
+                i + 1
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// How many bytes a PackBits segment unpacks to (a cut run counts what is
+/// there, as dicom-rs's reader does; a repeat run without its byte, none).
+fn packbits_len(seg: &[u8]) -> usize {
+    let (mut i, mut out) = (0usize, 0usize);
+    while i < seg.len() {
+        let h = seg[i] as i8;
+        i += 1;
+        if h >= 0 {
+            let n = (h as usize + 1).min(seg.len() - i);
+            out += n;
+            i += n;
+        } else if h != -128 {
+            if i >= seg.len() {
+                break;
+            }
+            out += (1 - h as isize) as usize;
+            i += 1;
+        }
+    }
+    out
 }
 
 /// The VOI transform the file asks for, else min–max of the values.
